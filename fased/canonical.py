@@ -1,0 +1,223 @@
+"""The canonical conversation (SPEC §6.1).
+
+Every wire format translates into and out of these types; the agent run and the providers see
+nothing else. They are plain frozen dataclasses with slots: cheap to build on the hot path,
+validated at the edge by the wire translators, never by the types themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
+InboundFormat = Literal["chat", "messages", "responses", "ws", "cli"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image by URL; base64 images travel as `data:<media type>;base64,…` URLs."""
+
+    url: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallPart:
+    """A call the assistant made. `arguments` is the JSON text exactly as the model produced it."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultPart:
+    tool_call_id: str
+    content: str
+    is_error: bool = False
+
+
+Part = TextPart | ImagePart | ToolCallPart | ToolResultPart
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    parts: tuple[Part, ...]
+    name: str | None = None
+
+    def text(self) -> str:
+        """The message's text parts joined, for token estimates, previews and the echo model."""
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    strict: bool | None = None
+
+
+ToolChoice = Literal["auto", "none", "required"] | str  # any other string names one tool
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    type: Literal["text", "json_object", "json_schema"]
+    name: str | None = None
+    schema: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One model call, independent of the format it arrived in.
+
+    `system` holds the system segments in order; the agent run puts the persona first and the
+    request's own system/developer text after it.
+    """
+
+    model: str
+    messages: tuple[Message, ...]
+    system: tuple[str, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: ToolChoice | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    output_format: OutputFormat | None = None
+    parallel_tool_calls: bool | None = None
+    user: str | None = None
+    stream: bool = False
+
+
+# --- stream events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStart:
+    id: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStart:
+    index: int
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    index: int
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEnd:
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    reason: FinishReason
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """An error after the stream started; each format ends its stream with its own error shape."""
+
+    status: int
+    code: str
+    message: str
+
+
+Event = (  # from the agent run: MessageStart, content, Finish | StreamError, then one Usage
+    MessageStart
+    | TextDelta
+    | ToolCallStart
+    | ToolCallDelta
+    | ToolCallEnd
+    | Usage
+    | Finish
+    | StreamError
+)
+
+
+@dataclass(slots=True)
+class Reply:
+    """A whole reply assembled from events: what a non-streamed response is rendered from."""
+
+    id: str = ""
+    model: str = ""
+    text: str = ""
+    tool_calls: list[ToolCallPart] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    finish: FinishReason = "stop"
+
+    def message(self) -> Message:
+        parts: list[Part] = [TextPart(self.text)] if self.text else []
+        parts.extend(self.tool_calls)
+        return Message("assistant", tuple(parts))
+
+
+class ReplyBuilder:
+    """Folds stream events into a `Reply`; shared by every non-streamed renderer and the run."""
+
+    __slots__ = ("_args", "_calls", "_text", "reply")
+
+    def __init__(self) -> None:
+        self.reply = Reply()
+        self._text: list[str] = []
+        self._calls: dict[int, tuple[str, str]] = {}
+        self._args: dict[int, list[str]] = {}
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            self._text.append(event.text)
+        elif isinstance(event, ToolCallStart):
+            self._calls[event.index] = (event.id, event.name)
+            self._args.setdefault(event.index, [])
+        elif isinstance(event, ToolCallDelta):
+            self._args.setdefault(event.index, []).append(event.arguments)
+        elif isinstance(event, Usage):
+            self.reply.usage = event
+        elif isinstance(event, Finish):
+            self.reply.finish = event.reason
+        elif isinstance(event, MessageStart):
+            self.reply.id, self.reply.model = event.id, event.model
+
+    def build(self) -> Reply:
+        self.reply.text = "".join(self._text)
+        self.reply.tool_calls = [
+            ToolCallPart(call_id, name, "".join(self._args.get(index, [])))
+            for index, (call_id, name) in sorted(self._calls.items())
+        ]
+        return self.reply
