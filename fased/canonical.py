@@ -191,15 +191,17 @@ class Reply:
 class ReplyBuilder:
     """Folds stream events into a `Reply`; shared by every non-streamed renderer and the run."""
 
-    __slots__ = ("_args", "_calls", "_text", "reply")
+    __slots__ = ("_args", "_calls", "_text", "reply", "started")
 
     def __init__(self) -> None:
         self.reply = Reply()
+        self.started = False
         self._text: list[str] = []
         self._calls: dict[int, tuple[str, str]] = {}
         self._args: dict[int, list[str]] = {}
 
     def add(self, event: Event) -> None:
+        self.started = True
         if isinstance(event, TextDelta):
             self._text.append(event.text)
         elif isinstance(event, ToolCallStart):
@@ -214,10 +216,13 @@ class ReplyBuilder:
         elif isinstance(event, MessageStart):
             self.reply.id, self.reply.model = event.id, event.model
 
-    def build(self) -> Reply:
+    def snapshot(self) -> Reply:
+        """The reply so far; may be called again as more events arrive."""
         self.reply.text = "".join(self._text)
         self.reply.tool_calls = [
             ToolCallPart(call_id, name, "".join(self._args.get(index, [])))
             for index, (call_id, name) in sorted(self._calls.items())
         ]
         return self.reply
+
+    build = snapshot

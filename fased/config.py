@@ -339,7 +339,11 @@ def build_settings(
         loaded = _Loaded()
     except ValidationError as exc:
         raise ConfigError([_problem(err) for err in exc.errors()]) from None
-    return Settings.model_validate(loaded.model_dump())
+    # Re-type as a plain Settings without validating again: `model_validate` on a
+    # BaseSettings re-reads os.environ, and a camelCase key set through the environment
+    # would then arrive under both its alias and its name (an "extra" error).
+    fields = {name: getattr(loaded, name) for name in Settings.model_fields}
+    return Settings.model_construct(loaded.model_fields_set, **fields)
 
 
 def _problem(err: Any) -> str:

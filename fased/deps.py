@@ -1,0 +1,123 @@
+"""Deps: everything with a lifetime that requests need, opened once in `open_deps`.
+
+The settings can be swapped by a reload (SIGHUP); what depends on them and can change without a
+restart (credentials, faces, the catalog, the resolver) is rebuilt in `apply`. Everything else
+(database, provider clients, listening address) needs a restart, and `apply` says so.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from fased.accounts.credentials import Credentials
+from fased.accounts.lockout import AuthLimiter
+from fased.config import Paths, Settings
+from fased.faces.directory import FaceDirectory
+from fased.providers.catalog import Catalog
+from fased.providers.registry import ProviderRegistry, open_providers
+from fased.store.engine import Database, migrate, open_database
+from fased.store.sessions import SessionStore
+from fased.store.usage import UsageRecorder
+
+log = structlog.get_logger()
+
+RESTART_SECTIONS = ("storage", "providers", "rate_limits")
+RESTART_GATEWAY_KEYS = ("port", "bind")
+
+
+@dataclass(slots=True)
+class Deps:
+    settings: Settings
+    paths: Paths
+    token: str | None
+    db: Database
+    sessions: SessionStore
+    usage: UsageRecorder
+    providers: ProviderRegistry
+    limiter: AuthLimiter
+    credentials: Credentials = field(init=False)
+    faces: FaceDirectory = field(init=False)
+    catalog: Catalog = field(init=False)
+    default_model: str = field(init=False)
+    started_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._derive()
+
+    def _derive(self) -> None:
+        auth = self.settings.gateway.auth
+        token = auth.token or self.token
+        self.credentials = Credentials(token, auth.password, open_access=auth.mode == "none")
+        self.faces = FaceDirectory(self.settings.agents)
+        self.catalog = Catalog.build(self.settings)
+        self.default_model = self.providers.default_model(self.settings)
+
+    def apply(self, settings: Settings) -> list[str]:
+        """Hot-apply a new config; returns the changed keys that need a restart."""
+        old = self.settings
+        pending = [s for s in RESTART_SECTIONS if getattr(old, s) != getattr(settings, s)]
+        pending += [
+            f"gateway.{key}"
+            for key in RESTART_GATEWAY_KEYS
+            if getattr(old.gateway, key) != getattr(settings.gateway, key)
+        ]
+        self.settings = settings
+        self._derive()
+        return pending
+
+
+def database_url(settings: Settings, paths: Paths) -> str:
+    return settings.storage.database or str(paths.database)
+
+
+def ensure_token(settings: Settings, paths: Paths) -> str | None:
+    """The gateway token: configured, else the one in `gateway.token`, else a new one (0600)."""
+    if settings.gateway.auth.token or settings.gateway.auth.mode != "token":
+        return None
+    path: Path = paths.token_file
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    log.info("gateway_token_generated", path=str(path), hint="`fased token` prints it")
+    return token
+
+
+def prepare_state(paths: Paths) -> None:
+    paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.blobs.mkdir(exist_ok=True, mode=0o700)
+
+
+@asynccontextmanager
+async def open_deps(settings: Settings, paths: Paths) -> AsyncIterator[Deps]:
+    """Open every resource in order and close them in reverse (usage flushed last-but-one)."""
+    prepare_state(paths)
+    token = ensure_token(settings, paths)
+    url = database_url(settings, paths)
+    await migrate(url)
+    async with AsyncExitStack() as stack:
+        db = await open_database(url)
+        stack.push_async_callback(db.close)
+        usage = UsageRecorder(db)
+        await usage.start()
+        stack.push_async_callback(usage.close)
+        providers = await open_providers(settings, os.environ)
+        stack.push_async_callback(providers.close)
+        rate = settings.gateway.auth.rate_limit
+        limiter = AuthLimiter(
+            settings.rate_limits.storage,
+            max_attempts=rate.max_attempts,
+            window_seconds=rate.window_seconds,
+            lockout_seconds=rate.lockout_seconds,
+        )
+        stack.push_async_callback(limiter.close)
+        yield Deps(settings, paths, token, db, SessionStore(db), usage, providers, limiter)

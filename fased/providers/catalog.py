@@ -1,0 +1,140 @@
+"""The model catalog (SPEC §6.3): which LLMs exist, who serves them, by which API, at what price.
+
+A catalog ships with the package (`catalog.json`, list prices with the date they were checked);
+`models.catalog` in the config adds entries or replaces shipped ones by id. A model that is not in
+the catalog can still be routed by a provider's `models` patterns: with
+`providers.ollama.models: "ollama/*"`, `ollama/llama3` goes to `ollama` as upstream model `llama3`
+(the text the `*` matched), through Chat Completions, at zero price.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+import orjson
+
+from fased.canonical import Usage
+from fased.config import CatalogEntrySettings, ProviderSettings, Settings
+
+Api = Literal["chat", "responses", "messages", "echo"]
+
+PER_MILLION = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One LLM. Prices are USD per million tokens; `upstream_id` is the id sent to the provider."""
+
+    id: str
+    provider: str
+    api: Api
+    upstream_id: str
+    input: float = 0.0
+    output: float = 0.0
+    cached_input: float | None = None  # None: cache reads cost the full input rate
+    context_window: int | None = None
+    max_output: int | None = None
+
+    def cost(self, usage: Usage) -> float:
+        """The USD cost of `usage` at this entry's prices.
+
+        `usage.input_tokens` includes the cached tokens (as OpenAI reports `prompt_tokens`); those
+        are priced at the cached rate and only the rest at the input rate. Reasoning tokens are
+        part of `output_tokens` and priced as output.
+        """
+        cached = min(usage.cached_input_tokens, usage.input_tokens)
+        cached_rate = self.input if self.cached_input is None else self.cached_input
+        total = (
+            (usage.input_tokens - cached) * self.input
+            + cached * cached_rate
+            + usage.output_tokens * self.output
+        )
+        return total / PER_MILLION
+
+
+def entry_from_settings(item: CatalogEntrySettings) -> CatalogEntry:
+    return CatalogEntry(
+        id=item.id,
+        provider=item.provider,
+        api=item.api,
+        upstream_id=item.upstream_id or item.id,
+        input=item.input,
+        output=item.output,
+        cached_input=item.cached_input,
+        context_window=item.context_window,
+        max_output=item.max_output,
+    )
+
+
+def shipped_entries() -> list[CatalogEntry]:
+    """The entries of the catalog file that ships with the package."""
+    raw = resources.files("fased.providers").joinpath("catalog.json").read_bytes()
+    data: dict[str, Any] = orjson.loads(raw)
+    return [entry_from_settings(CatalogEntrySettings(**item)) for item in data["models"]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A provider's `models` pattern: `*` matches one or more characters, the rest literally."""
+
+    provider: str
+    regex: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, provider: str, pattern: str) -> _Pattern:
+        body = "(.+)".join(re.escape(piece) for piece in pattern.split("*"))
+        return cls(provider, re.compile(body))
+
+    def upstream_id(self, model: str) -> str | None:
+        """The upstream model id for `model`, or None when it doesn't match.
+
+        The id is the text the `*` matched (`ollama/*` makes `ollama/llama3` into `llama3`); an
+        exact pattern without `*` sends the model id unchanged.
+        """
+        match = self.regex.fullmatch(model)
+        if match is None:
+            return None
+        return "".join(match.groups()) if match.groups() else model
+
+
+class Catalog:
+    """Catalog entries by id, then provider patterns in config order."""
+
+    __slots__ = ("_by_id", "_patterns")
+
+    def __init__(
+        self, entries: Iterable[CatalogEntry], providers: Mapping[str, ProviderSettings]
+    ) -> None:
+        self._by_id = {entry.id: entry for entry in entries}  # later entries win
+        self._patterns = tuple(
+            _Pattern.compile(name, pattern)
+            for name, provider in providers.items()
+            for pattern in provider.patterns
+        )
+
+    def lookup(self, model: str) -> CatalogEntry | None:
+        entry = self._by_id.get(model)
+        if entry is not None:
+            return entry
+        for pattern in self._patterns:
+            upstream = pattern.upstream_id(model)
+            if upstream is not None:
+                return CatalogEntry(model, pattern.provider, "chat", upstream)
+        return None
+
+    def entries(self) -> list[CatalogEntry]:
+        """Every catalog entry (for `/v1/models`), whether or not its provider is configured."""
+        return list(self._by_id.values())
+
+    def __contains__(self, model: object) -> bool:
+        return isinstance(model, str) and self.lookup(model) is not None
+
+    @classmethod
+    def build(cls, settings: Settings) -> Catalog:
+        """The shipped catalog with `models.catalog` added or overriding by id."""
+        overrides = [entry_from_settings(item) for item in settings.models.catalog]
+        return cls([*shipped_entries(), *overrides], settings.providers)

@@ -1,0 +1,117 @@
+"""The middleware chain. `middlewares()` lists it in order (outermost first); see its comments
+for why each sits where it does."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from aiohttp.web_urldispatcher import MatchInfoError
+
+from fased.config import Settings
+from fased.errors import FasedError, InternalError, MethodNotAllowed, NotFound
+from fased.keys import DEPS, PRINCIPAL, REQUEST_ID
+from fased.web.error_shapes import error_response
+from fased.web.guards import authenticate, check_host, check_origin
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = structlog.get_logger()
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+PUBLIC_PATHS = frozenset({"/health", "/ready"})
+ENDPOINTS: dict[str, Callable[[Settings], bool]] = {
+    "/v1/chat/completions": lambda s: s.gateway.http.endpoints.chat_completions.enabled,
+    "/v1/messages": lambda s: s.gateway.http.endpoints.messages.enabled,
+    "/v1/responses": lambda s: s.gateway.http.endpoints.responses.enabled,
+}
+
+
+def _any_chat_enabled(settings: Settings) -> bool:
+    return any(enabled(settings) for enabled in ENDPOINTS.values())
+
+
+def endpoint_enabled(path: str, settings: Settings) -> bool:
+    if path in ENDPOINTS:
+        return ENDPOINTS[path](settings)
+    if path == "/v1/models" or path.startswith("/v1/models/"):
+        return _any_chat_enabled(settings)
+    return True
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get("X-Request-Id", "")
+    request_id = incoming if _SAFE_ID.match(incoming) else f"req_{uuid.uuid4().hex}"
+    request[REQUEST_ID] = request_id
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        return await handler(request)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except FasedError as exc:
+        return error_response(request.path, exc)
+    except web.HTTPException as exc:
+        return error_response(request.path, _from_http(exc))
+    except Exception:
+        log.exception("unhandled_error", path=request.path)
+        return error_response(
+            request.path,
+            InternalError(
+                f"Internal error; quote request id {request[REQUEST_ID]} to the operator."
+            ),
+        )
+
+
+def _from_http(exc: web.HTTPException) -> FasedError:
+    if exc.status == 405:
+        allow = exc.headers.get("Allow", "")
+        return MethodNotAllowed(f"Method not allowed; use {allow}.", headers={"Allow": allow})
+    if exc.status == 404:
+        return NotFound("No such route; see the README for the served APIs.")
+    error = FasedError(exc.reason or "Error", code=f"http_{exc.status}")
+    error.status = exc.status
+    return error
+
+
+@web.middleware
+async def browser_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    gateway = request.app[DEPS].settings.gateway
+    check_origin(request, gateway)
+    check_host(request, gateway)
+    return await handler(request)
+
+
+@web.middleware
+async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    if not endpoint_enabled(request.path, deps.settings):
+        raise NotFound(
+            f"{request.path} is disabled; enable it under gateway.http.endpoints.",
+            code="endpoint_disabled",
+        )
+    match = request.match_info
+    if isinstance(match, MatchInfoError):
+        raise match.http_exception
+    if request.path not in PUBLIC_PATHS:
+        request[PRINCIPAL] = await authenticate(request, deps)
+    return await handler(request)
+
+
+def middlewares() -> list[Middleware]:
+    return [
+        # Outermost: every response, errors included, carries the request id and its logs.
+        request_context,
+        # Renders every FasedError in the API family's shape; nothing escapes as a traceback.
+        errors,
+        # Browser protections run before any other work (SPEC §3): 403 Origin, 421 Host.
+        browser_guard,
+        # SPEC §5 order: disabled endpoint 404, wrong method 405, then auth 401/429.
+        gate,
+    ]

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from fased.canonical import ChatRequest, Message, TextPart
+from fased.config import ProviderSettings, Settings, build_settings
+from fased.errors import ConfigError, ProviderNotConfigured, ServiceUnavailable
+from fased.providers.catalog import Catalog, CatalogEntry
+from fased.providers.echo import EchoProvider
+from fased.providers.openai_compat import OpenAIChatProvider
+from fased.providers.registry import (
+    ProviderKind,
+    ProviderRegistry,
+    builtin_kinds,
+    declared_providers,
+    open_providers,
+)
+from tests.fakes.openai_upstream import FakeOpenAIUpstream, TextReply
+
+
+def settings(data: dict[str, Any] | None = None) -> Settings:
+    return build_settings(data or {}, {}, {})
+
+
+@asynccontextmanager
+async def registry(
+    data: dict[str, Any] | None = None, env: dict[str, str] | None = None, **kwargs: Any
+) -> AsyncIterator[ProviderRegistry]:
+    opened = await open_providers(settings(data), env or {}, **kwargs)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def entry(model: str, data: dict[str, Any] | None = None) -> CatalogEntry:
+    return Catalog.build(settings(data)).lookup(model) or pytest.fail(model)
+
+
+async def test_no_config_and_no_env_serves_only_echo() -> None:
+    async with registry() as providers:
+        assert providers.configured() == ["echo"]
+        assert providers.default_model(settings()) == "echo"
+        assert isinstance(providers.for_entry(entry("echo")), EchoProvider)
+        message = providers.default_model_message(settings())
+        assert "OPENAI_API_KEY" in message and "providers.<name>" in message
+
+
+async def test_openai_key_in_env_configures_openai() -> None:
+    async with registry(env={"OPENAI_API_KEY": "sk-env"}) as providers:
+        assert providers.configured() == ["openai", "echo"]
+        assert providers.default_model(settings()) == "gpt-5.4"
+        assert "openai" in providers.default_model_message(settings())
+        assert isinstance(providers.for_entry(entry("gpt-4o")), OpenAIChatProvider)
+
+
+def test_zero_config_uses_the_official_base_urls_and_env_keys() -> None:
+    env = {"OPENAI_API_KEY": "sk-o", "ANTHROPIC_API_KEY": "sk-a"}
+    declared = declared_providers(settings(), env)
+    assert declared["openai"] == ProviderSettings(kind="openai", api_key="sk-o")
+    assert declared["anthropic"] == ProviderSettings(kind="anthropic", api_key="sk-a")
+    assert declared["echo"].kind == "echo"
+    kinds = builtin_kinds()
+    assert kinds["openai"].default_base_url == "https://api.openai.com/v1"
+    assert kinds["anthropic"].default_base_url == "https://api.anthropic.com"
+
+
+async def test_explicit_config_wins_over_the_environment(upstream: FakeOpenAIUpstream) -> None:
+    config = {
+        "providers": {
+            "openai": {"kind": "openai", "apiKey": "sk-config", "baseUrl": upstream.base_url}
+        }
+    }
+    upstream.queue(TextReply("hi"))
+    async with registry(config, env={"OPENAI_API_KEY": "sk-env"}) as providers:
+        provider = providers.for_entry(entry("gpt-4o"))
+        request = ChatRequest(model="gpt-4o", messages=(Message("user", (TextPart("x"),)),))
+        [event async for event in provider.stream(request, entry("gpt-4o"))]
+    assert upstream.requests[0].headers["Authorization"] == "Bearer sk-config"
+    assert upstream.requests[0].body["model"] == "gpt-4o"
+
+
+async def test_anthropic_only_defaults_to_sonnet_and_says_the_client_is_missing() -> None:
+    async with registry(env={"ANTHROPIC_API_KEY": "sk-ant"}) as providers:
+        assert providers.default_model(settings()) == "claude-sonnet-4-6"
+        assert providers.configured() == ["echo"]  # configured, but no client can take requests
+        with pytest.raises(ServiceUnavailable) as caught:
+            providers.for_entry(entry("claude-sonnet-4-6"))
+    assert caught.value.status == 503
+    assert "Anthropic Messages client" in caught.value.message
+    assert "sk-ant" not in caught.value.message
+
+
+async def test_models_default_wins() -> None:
+    data = {"models": {"default": "gpt-4o-mini"}}
+    async with registry(data, env={"OPENAI_API_KEY": "sk"}) as providers:
+        assert providers.default_model(settings(data)) == "gpt-4o-mini"
+        assert "models.default" in providers.default_model_message(settings(data))
+
+
+async def test_a_provider_that_is_not_configured_is_a_503_saying_how_to_add_it() -> None:
+    fireworks = entry("accounts/fireworks/models/llama-v3p1-8b-instruct")
+    async with registry() as providers:
+        assert not providers.can_serve(fireworks)
+        with pytest.raises(ProviderNotConfigured) as caught:
+            providers.for_entry(fireworks)
+    assert caught.value.status == 503
+    assert caught.value.message == (
+        "provider fireworks is not configured; add providers.fireworks to the config "
+        "(see config/fased.example.json5)"
+    )
+
+
+async def test_openai_kind_without_a_key_is_not_configured() -> None:
+    async with registry({"providers": {"openai": {"kind": "openai"}}}) as providers:
+        with pytest.raises(ProviderNotConfigured, match=r"providers\.openai\.apiKey"):
+            providers.get("openai")
+        assert providers.default_model(settings()) == "echo"
+
+
+async def test_openai_serves_responses_models_through_chat_completions_for_now() -> None:
+    async with registry(env={"OPENAI_API_KEY": "sk"}) as providers:
+        assert providers.can_serve(entry("gpt-5.4"))
+        assert providers.can_serve(entry("gpt-4o"))
+        assert not providers.can_serve(entry("claude-sonnet-4-6"))
+
+
+async def test_openai_compatible_serves_only_chat_completions() -> None:
+    data = {
+        "providers": {
+            "ollama": {
+                "kind": "openai-compatible",
+                "baseUrl": "http://127.0.0.1:9/v1",
+                "models": "ollama/*",
+            }
+        },
+        "models": {"catalog": [{"id": "odd", "provider": "ollama", "api": "messages"}]},
+    }
+    async with registry(data) as providers:
+        assert providers.can_serve(entry("ollama/llama3", data))
+        with pytest.raises(ServiceUnavailable, match="Anthropic Messages"):
+            providers.for_entry(entry("odd", data))
+
+
+async def test_echo_cannot_serve_other_apis() -> None:
+    async with registry() as providers:
+        wrong = CatalogEntry("fake", "echo", "chat", "fake")
+        assert not providers.can_serve(wrong)
+        with pytest.raises(ServiceUnavailable):
+            providers.for_entry(wrong)
+
+
+async def test_openai_compatible_without_base_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"providers\.local\.baseUrl"):
+        await open_providers(settings({"providers": {"local": {"kind": "openai-compatible"}}}), {})
+
+
+async def test_a_kind_is_added_through_the_same_registry_an_extension_would_use() -> None:
+    opened: list[str] = []
+
+    async def open_custom(name: str, provider_settings: ProviderSettings) -> EchoProvider:
+        opened.append(name)
+        return EchoProvider(name)
+
+    kinds = {**builtin_kinds(), "openai-compatible": ProviderKind(frozenset({"chat"}), open_custom)}
+    data = {"providers": {"mine": {"kind": "openai-compatible", "baseUrl": "http://x/v1"}}}
+    async with registry(data, kinds=kinds) as providers:
+        assert providers.get("mine").name == "mine"
+    assert opened == ["mine"]
+
+
+async def test_opening_fails_cleanly_when_a_factory_fails() -> None:
+    closed: list[str] = []
+
+    class Tracked(EchoProvider):
+        async def close(self) -> None:
+            closed.append(self.name)
+
+    async def open_tracked(name: str, provider_settings: ProviderSettings) -> EchoProvider:
+        return Tracked(name)
+
+    async def fail(name: str, provider_settings: ProviderSettings) -> EchoProvider:
+        raise RuntimeError("boom")
+
+    kinds: dict[str, ProviderKind] = {
+        **builtin_kinds(),
+        "echo": ProviderKind(frozenset({"echo"}), open_tracked),
+        "openai-compatible": ProviderKind(frozenset({"chat"}), fail),
+    }
+    data = {"providers": {"echo": {"kind": "echo"}, "bad": {"kind": "openai-compatible"}}}
+    with pytest.raises(RuntimeError):
+        await open_providers(settings(data), {}, kinds=kinds)
+    assert closed == ["echo"]
