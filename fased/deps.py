@@ -41,7 +41,7 @@ class Deps:
     sessions: SessionStore
     usage: UsageRecorder
     providers: ProviderRegistry
-    limiter: AuthLimiter
+    limiter: AuthLimiter = field(init=False)
     credentials: Credentials = field(init=False)
     faces: FaceDirectory = field(init=False)
     catalog: Catalog = field(init=False)
@@ -49,6 +49,7 @@ class Deps:
     started_at: float = 0.0
 
     def __post_init__(self) -> None:
+        self.limiter = auth_limiter(self.settings)
         self._derive()
 
     def _derive(self) -> None:
@@ -68,9 +69,21 @@ class Deps:
             for key in RESTART_GATEWAY_KEYS
             if getattr(old.gateway, key) != getattr(settings.gateway, key)
         ]
+        if old.gateway.auth.rate_limit != settings.gateway.auth.rate_limit:
+            self.limiter = auth_limiter(settings)
         self.settings = settings
         self._derive()
         return pending
+
+
+def auth_limiter(settings: Settings) -> AuthLimiter:
+    rate = settings.gateway.auth.rate_limit
+    return AuthLimiter(
+        settings.rate_limits.storage,
+        max_attempts=rate.max_attempts,
+        window_seconds=rate.window_seconds,
+        lockout_seconds=rate.lockout_seconds,
+    )
 
 
 def database_url(settings: Settings, paths: Paths) -> str:
@@ -112,12 +125,5 @@ async def open_deps(settings: Settings, paths: Paths) -> AsyncIterator[Deps]:
         stack.push_async_callback(usage.close)
         providers = await open_providers(settings, os.environ)
         stack.push_async_callback(providers.close)
-        rate = settings.gateway.auth.rate_limit
-        limiter = AuthLimiter(
-            settings.rate_limits.storage,
-            max_attempts=rate.max_attempts,
-            window_seconds=rate.window_seconds,
-            lockout_seconds=rate.lockout_seconds,
-        )
-        stack.push_async_callback(limiter.close)
-        yield Deps(settings, paths, token, db, SessionStore(db), usage, providers, limiter)
+        deps = Deps(settings, paths, token, db, SessionStore(db), usage, providers)
+        yield deps

@@ -91,12 +91,14 @@ class Daemon:
             await web.SockSite(runner, sock).start()
             self._install_signals(app)
             port = sock.getsockname()[1]
+            deps = app[DEPS]
             log.info(
                 "gateway_listening",
                 url=f"http://{gateway.host}:{port}",
-                default_model=app[DEPS].default_model,
                 state_dir=str(self.paths.state_dir),
+                auth=gateway.auth.mode,
             )
+            log.info("default_model", message=deps.providers.default_model_message(self.settings))
             await self.stopping.wait()
             log.info("gateway_stopping", drain_seconds=gateway.shutdown_timeout_seconds)
         finally:

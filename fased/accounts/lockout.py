@@ -49,6 +49,3 @@ class AuthLimiter:
 
     async def success(self, address: str) -> None:
         await self._limiter.clear(self._failures, "auth-fail", address)
-
-    async def close(self) -> None:
-        """Nothing to close for memory storage; remote storages drop their pools with the loop."""

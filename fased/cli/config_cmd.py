@@ -68,8 +68,8 @@ def describe_endpoints(settings: Settings) -> str:
         route for field, route in ENDPOINT_ROUTES.items() if getattr(endpoints, field).enabled
     ]
     if not enabled:
-        return "WebSocket only (enable gateway.http.endpoints.<name>.enabled for the chat APIs)"
-    return "WebSocket, " + ", ".join(enabled)
+        return "no chat API enabled (set gateway.http.endpoints.<name>.enabled)"
+    return ", ".join(enabled)
 
 
 def describe_providers(settings: Settings, env: Mapping[str, str]) -> str:

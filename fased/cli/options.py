@@ -18,7 +18,7 @@ ConfigOption = Annotated[
     ),
 ]
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def load_or_exit(

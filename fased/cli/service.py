@@ -8,6 +8,7 @@ stays in the state directory or the `EnvironmentFile`.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import shlex
@@ -205,10 +206,23 @@ def unit_options(settings: Settings, paths: Paths, executable: str, user: bool) 
     )
 
 
+def interpreter(script: str) -> str | None:
+    """The interpreter named by the script's `#!` line (a console script's Python), if any."""
+    try:
+        with open(script, "rb") as handle:
+            first = handle.readline(4096)
+    except OSError:
+        return None
+    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
+    return words[0] if words else None
+
+
 def hidden_paths(options: UnitOptions) -> list[str]:
-    """Paths a system unit needs that ProtectHome=yes hides from it."""
-    needed = [options.executable, *([str(options.config_file)] if options.config_file else [])]
-    return [path for path in needed if path.startswith(HIDDEN_FROM_SYSTEM_UNIT)]
+    """Files a system unit needs that ProtectHome=yes hides from it: the executable, its Python
+    (a virtualenv's python is often a link into a home directory, e.g. pyenv's) and the config."""
+    needed = [options.executable, interpreter(options.executable), options.config_file]
+    found = {os.path.realpath(path) for path in needed if path} | {str(p) for p in needed if p}
+    return sorted(path for path in found if path.startswith(HIDDEN_FROM_SYSTEM_UNIT))
 
 
 def write_unit(path: Path, text: str) -> bool:
@@ -218,11 +232,15 @@ def write_unit(path: Path, text: str) -> bool:
             return False
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_name(f".{path.name}.tmp")
-        staging.write_text(text, encoding="utf-8")
-        staging.chmod(0o644)
-        staging.replace(path)
+        try:
+            staging.write_text(text, encoding="utf-8")
+            staging.chmod(0o644)
+            staging.replace(path)
+        finally:
+            staging.unlink(missing_ok=True)
     except OSError as exc:
-        hint = "run it with sudo, or use --user" if exc.errno == 13 else "check the path"
+        denied = exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+        hint = "run it with sudo, or use --user" if denied else "check the path"
         raise InstallError(f"cannot write {path} ({exc.strerror}); {hint}") from None
     return True
 
@@ -289,8 +307,9 @@ def _install(text: str, options: UnitOptions, now: bool) -> None:
     if not options.user:
         for hidden in hidden_paths(options):
             err.print(
-                f"warning: {hidden} is under a home directory, which ProtectHome=yes hides from "
-                "the service; install fased outside /home and /root, or use --user",
+                f"warning: the service needs {hidden}, but ProtectHome=yes hides home "
+                "directories from it: install fased (and its Python) outside /home and /root, "
+                "e.g. a virtualenv in /opt/fased, or use --user",
                 markup=False,
                 highlight=False,
                 soft_wrap=True,
