@@ -38,13 +38,24 @@ class ToolCallPart:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningPart:
+    """A model's thinking, carried between turns (Anthropic requires signed thinking blocks to
+    come back unchanged before a tool result; Responses has reasoning items). `redacted` blocks
+    carry only opaque `signature` data."""
+
+    text: str
+    signature: str | None = None
+    redacted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ToolResultPart:
     tool_call_id: str
     content: str
     is_error: bool = False
 
 
-Part = TextPart | ImagePart | ToolCallPart | ToolResultPart
+Part = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +77,14 @@ class ToolSpec:
     strict: bool | None = None
 
 
-ToolChoice = Literal["auto", "none", "required"] | str  # any other string names one tool
+@dataclass(frozen=True, slots=True)
+class NamedTool:
+    """`tool_choice` forcing one tool by name (a tool may well be called "auto")."""
+
+    name: str
+
+
+ToolChoice = Literal["auto", "none", "required"] | NamedTool
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +151,28 @@ class ToolCallEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningEnd:
+    """A reasoning block is complete; `signature` is what must be sent back with it."""
+
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
+    """Token counts as OpenAI counts them: `input_tokens` includes the cached reads
+    (`cached_input_tokens`) and cache writes (`cache_write_input_tokens`); `output_tokens`
+    includes `reasoning_tokens`. The Anthropic translator adds its separate counts together."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_input_tokens: int = 0
     cost_usd: float | None = None
 
     @property
@@ -162,6 +197,8 @@ class StreamError:
 Event = (  # from the agent run: MessageStart, content, Finish | StreamError, then one Usage
     MessageStart
     | TextDelta
+    | ReasoningDelta
+    | ReasoningEnd
     | ToolCallStart
     | ToolCallDelta
     | ToolCallEnd

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sqlite3
 import stat
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,19 @@ async def test_fresh_machine_no_config(tmp_path: Path) -> None:
         assert token == token_file.read_text().strip() and len(token) >= 32
         status, body = await post(gateway.url, token, HI)
         assert status == 404 and "endpoint_disabled" in body
+        async with aiohttp.ClientSession() as session:
+            await session.get(f"{gateway.url}/health?secret=hunter2&x=1")
         assert gateway.stop() == 0
         output = gateway.output()
-    assert token not in output
-    events = [json.loads(line)["event"] for line in output.splitlines() if line.startswith("{")]
+    assert token not in output and "hunter2" not in output
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    events = [line["event"] for line in lines]
     assert "gateway_listening" in events and "gateway_stopped" in events
+    access = [line for line in lines if line["event"] == "http_request"]
+    assert {"path": "/health", "status": 200} in [
+        {"path": a["path"], "status": a["status"]} for a in access
+    ]
+    assert all(a["request_id"].startswith("req_") for a in access)
 
 
 async def test_sighup_reloads_and_keeps_old_config_when_invalid(tmp_path: Path) -> None:
@@ -120,6 +129,9 @@ async def test_sigterm_drains_a_stream_in_flight(tmp_path: Path, aiohttp_server:
         assert gateway.process.wait(timeout=30) == 0
         with pytest.raises(aiohttp.ClientConnectionError):
             await post(gateway.url, "drain-token-123456", HI)
+    with sqlite3.connect(state / "fased.db") as db:
+        rows = db.execute("SELECT status, output_tokens FROM usage_records").fetchall()
+    assert rows == [("ok", rows[0][1])] and rows[0][1] > 0  # flushed at shutdown
 
 
 async def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:

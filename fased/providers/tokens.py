@@ -6,7 +6,7 @@ holds before a call, never for billing a real upstream (the upstream's own usage
 
 from __future__ import annotations
 
-from fased.canonical import ImagePart, Message, Part, TextPart, ToolCallPart
+from fased.canonical import ImagePart, Message, Part, ReasoningPart, TextPart, ToolCallPart
 
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators, as chat formats frame each message
@@ -25,6 +25,8 @@ def _part_tokens(part: Part) -> int:
         return IMAGE_TOKENS
     if isinstance(part, ToolCallPart):
         return estimate_tokens(part.name) + estimate_tokens(part.arguments)
+    if isinstance(part, ReasoningPart):
+        return estimate_tokens(part.text)
     return estimate_tokens(part.content)
 
 

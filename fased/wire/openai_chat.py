@@ -18,6 +18,7 @@ from fased.canonical import (
     ChatRequest,
     ImagePart,
     Message,
+    NamedTool,
     OutputFormat,
     Part,
     TextPart,
@@ -44,7 +45,6 @@ __all__ = ["InboundChat", "StreamEncoder", "parse_request", "render_response"]
 _USER_PARTS: Final = ("text", "image_url")
 _ASSISTANT_PARTS: Final = ("text", "refusal")
 _TEXT_PARTS: Final = ("text",)
-_TOOL_CHOICE_MODES: Final = frozenset({"auto", "none", "required"})
 _TOOL_CHOICE_HINT: Final = (
     "use 'auto', 'none', 'required' or "
     '{"type": "function", "function": {"name": "<tool name>"}}'
@@ -293,11 +293,12 @@ def _parse_tool_choice(body: dict[str, Any]) -> ToolChoice | None:
 
 
 def _tool_choice(choice: Any, named: Any, param: str) -> ToolChoice:
-    if isinstance(choice, str) and choice in _TOOL_CHOICE_MODES:
-        return choice
+    if choice in ("auto", "none", "required"):
+        mode: ToolChoice = choice
+        return mode
     name = named.get("name") if isinstance(named, dict) else None
     if isinstance(name, str) and name:
-        return name
+        return NamedTool(name)
     raise BadRequest(f"`{param}` is not valid; {_TOOL_CHOICE_HINT}.", param=param)
 
 

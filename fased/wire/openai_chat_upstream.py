@@ -20,6 +20,7 @@ from fased.canonical import (
     ImagePart,
     Message,
     MessageStart,
+    NamedTool,
     OutputFormat,
     Part,
     StreamError,
@@ -44,7 +45,6 @@ _FINISH: Final[dict[str, FinishReason]] = {
     "function_call": "tool_calls",  # deprecated `functions` flow
     "content_filter": "content_filter",
 }
-_TOOL_CHOICE_MODES: Final = frozenset({"auto", "none", "required"})
 
 
 # --- request -------------------------------------------------------------------------------
@@ -148,9 +148,9 @@ def _tool(spec: ToolSpec) -> dict[str, Any]:
 
 
 def _tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
-    if choice in _TOOL_CHOICE_MODES:
-        return choice
-    return {"type": "function", "function": {"name": choice}}
+    if isinstance(choice, NamedTool):
+        return {"type": "function", "function": {"name": choice.name}}
+    return choice
 
 
 def _response_format(fmt: OutputFormat | None) -> dict[str, Any] | None:
