@@ -195,11 +195,11 @@ def _sqlite_url(path: str) -> URL:
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
-    pragmas = (
+    pragmas = (  # the busy timeout first: switching to WAL can itself wait for a lock
+        f"PRAGMA busy_timeout={int(busy_timeout * 1000)}",
         "PRAGMA journal_mode=WAL",
         "PRAGMA synchronous=NORMAL",
         "PRAGMA foreign_keys=ON",
-        f"PRAGMA busy_timeout={int(busy_timeout * 1000)}",
     )
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
