@@ -6,7 +6,8 @@ Shape (fields equal to their dataclass default are left out, so rows stay small)
         {"type": "text", "text": "…"},
         {"type": "image", "url": "…", "detail": "high"},
         {"type": "tool_call", "id": "…", "name": "…", "arguments": "{…}"},
-        {"type": "tool_result", "tool_call_id": "…", "content": "…", "is_error": true}]}
+        {"type": "tool_result", "tool_call_id": "…", "content": "…", "is_error": true},
+        {"type": "reasoning", "text": "…", "signature": "…", "redacted": true}]}
 
 Decoding is exact for anything encoding produced; it trusts its input (our own rows) and
 raises `ValueError` on an unknown part type or a malformed document.
@@ -20,13 +21,22 @@ from typing import Any, Final
 
 import orjson
 
-from fased.canonical import ImagePart, Message, Part, TextPart, ToolCallPart, ToolResultPart
+from fased.canonical import (
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 
 PART_TYPES: Final[Mapping[str, type[Part]]] = {
     "text": TextPart,
     "image": ImagePart,
     "tool_call": ToolCallPart,
     "tool_result": ToolResultPart,
+    "reasoning": ReasoningPart,
 }
 _PART_TAGS: Final[Mapping[type[Part], str]] = {cls: tag for tag, cls in PART_TYPES.items()}
 

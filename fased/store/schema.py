@@ -85,3 +85,17 @@ usage_records = sa.Table(
     sa.CheckConstraint("status IN ('ok', 'cancelled', 'error')", name="status"),
     sa.Index(None, "owner_id", "created_at"),
 )
+
+responses = sa.Table(
+    "responses",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("owner_id", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("previous_response_id", sa.Text, nullable=True),
+    # JSON list of canonical messages: the conversation through this response (codec.py)
+    sa.Column("messages", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # the Response object as it was returned
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Index(None, "owner_id", "created_at"),
+)

@@ -3,7 +3,15 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from fased.canonical import ImagePart, Message, Part, TextPart, ToolCallPart, ToolResultPart
+from fased.canonical import (
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from fased.store.codec import (
     dumps_message,
     loads_message,
@@ -21,6 +29,8 @@ PARTS: list[Part] = [
     ToolCallPart("call_2", "noop", ""),
     ToolResultPart("call_1", "18°C, sunny"),
     ToolResultPart("call_2", "boom", is_error=True),
+    ReasoningPart("Let me think.", signature="sig-abc"),
+    ReasoningPart("", signature="opaque-redacted-data", redacted=True),
 ]
 
 
