@@ -216,11 +216,15 @@ class Reply:
     model: str = ""
     text: str = ""
     tool_calls: list[ToolCallPart] = field(default_factory=list)
+    reasoning: list[ReasoningPart] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     finish: FinishReason = "stop"
 
     def message(self) -> Message:
-        parts: list[Part] = [TextPart(self.text)] if self.text else []
+        """The assistant turn: reasoning first (Anthropic wants it back first), text, calls."""
+        parts: list[Part] = list(self.reasoning)
+        if self.text:
+            parts.append(TextPart(self.text))
         parts.extend(self.tool_calls)
         return Message("assistant", tuple(parts))
 
@@ -228,11 +232,12 @@ class Reply:
 class ReplyBuilder:
     """Folds stream events into a `Reply`; shared by every non-streamed renderer and the run."""
 
-    __slots__ = ("_args", "_calls", "_text", "reply", "started")
+    __slots__ = ("_args", "_calls", "_thinking", "_text", "reply", "started")
 
     def __init__(self) -> None:
         self.reply = Reply()
         self.started = False
+        self._thinking: list[str] = []
         self._text: list[str] = []
         self._calls: dict[int, tuple[str, str]] = {}
         self._args: dict[int, list[str]] = {}
@@ -252,6 +257,13 @@ class ReplyBuilder:
             self.reply.finish = event.reason
         elif isinstance(event, MessageStart):
             self.reply.id, self.reply.model = event.id, event.model
+        elif isinstance(event, ReasoningDelta):
+            self._thinking.append(event.text)
+        elif isinstance(event, ReasoningEnd):
+            text, self._thinking = "".join(self._thinking), []
+            self.reply.reasoning.append(ReasoningPart(text, event.signature))
+        elif isinstance(event, StreamError):
+            self.reply.finish = "error"
 
     def snapshot(self) -> Reply:
         """The reply so far; may be called again as more events arrive."""

@@ -23,6 +23,7 @@ from fased.faces.directory import FaceDirectory
 from fased.providers.catalog import Catalog
 from fased.providers.registry import ProviderRegistry, open_providers
 from fased.store.engine import Database, migrate, open_database
+from fased.store.responses import ResponseStore
 from fased.store.sessions import SessionStore
 from fased.store.usage import UsageRecorder
 
@@ -41,6 +42,7 @@ class Deps:
     sessions: SessionStore
     usage: UsageRecorder
     providers: ProviderRegistry
+    responses: ResponseStore = field(init=False)
     limiter: AuthLimiter = field(init=False)
     credentials: Credentials = field(init=False)
     faces: FaceDirectory = field(init=False)
@@ -49,6 +51,7 @@ class Deps:
     started_at: float = 0.0
 
     def __post_init__(self) -> None:
+        self.responses = ResponseStore(self.db)
         self.limiter = auth_limiter(self.settings)
         self._derive()
 

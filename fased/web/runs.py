@@ -3,13 +3,14 @@ deliver it as one JSON reply or as SSE (SPEC §4.3, §5). The endpoints differ o
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from fased.agent.run import AgentRequest, AgentRun, run_agent
-from fased.canonical import ChatRequest, InboundFormat, Reply
+from fased.canonical import ChatRequest, Event, InboundFormat, Reply
 from fased.keys import DEPS, PRINCIPAL, REQUEST_ID
 from fased.web.bodies import read_json
 from fased.web.streaming import StreamEncoder, collect, format_cost, stream_sse
@@ -55,11 +56,16 @@ def json_reply(run: AgentRun, reply: Reply, body: dict[str, Any]) -> web.Respons
 
 
 async def stream_reply(
-    request: web.Request, run: AgentRun, encoder: StreamEncoder, ping: bytes
+    request: web.Request,
+    run: AgentRun,
+    encoder: StreamEncoder,
+    ping: bytes,
+    events: AsyncGenerator[Event, None] | None = None,
 ) -> web.StreamResponse:
+    """Stream the run (or `events`, a tap on it) as SSE with the provider header."""
     return await stream_sse(
         request,
-        run.events(),
+        events or run.events(),
         encoder,
         headers={"X-Faces-Provider": run.provider_name},
         ping=ping,
