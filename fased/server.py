@@ -13,28 +13,13 @@ import structlog
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from fased.accounts.access import check_startup
 from fased.app import create_app
 from fased.config import Paths, Settings, load_settings
 from fased.errors import ConfigError, StartupError
 from fased.keys import DEPS
 
 log = structlog.get_logger()
-
-
-def check_startup(settings: Settings) -> None:
-    """The guards of SPEC §2: refuse to run exposed without auth, or in password mode blind."""
-    gateway = settings.gateway
-    auth = gateway.auth
-    if not gateway.is_loopback and (auth.mode == "none" or not (auth.token or auth.password)):
-        raise StartupError(
-            f"refusing to bind gateway to {gateway.host}:{gateway.port} without auth "
-            "(set gateway.auth.token/password, or FASED_GATEWAY_TOKEN/FASED_GATEWAY_PASSWORD)"
-        )
-    if auth.mode == "password" and not auth.password:
-        raise StartupError(
-            'gateway.auth.mode is "password" but no password is set '
-            "(set gateway.auth.password or FASED_GATEWAY_PASSWORD)"
-        )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -78,7 +63,7 @@ class Daemon:
         check_startup(self.settings)
         gateway = self.settings.gateway
         sock = bind_socket(gateway.host, gateway.port)
-        app = create_app(self.settings, self.paths)
+        app = create_app(self.settings, self.paths, overrides=self.overrides)
         runner = web.AppRunner(
             app,
             handle_signals=False,

@@ -1,28 +1,91 @@
-"""`fased agent --message …`: one turn through the same agent run as the HTTP APIs."""
+"""`fased agent --message …`: one turn through the running gateway's control channel, streamed
+as it arrives; when no gateway answers (or with `--local`), the same agent run in this process.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-import orjson
 import typer
+from pydantic import ValidationError
 
 from fased.accounts.principal import OWNER
-from fased.agent.run import AgentRequest, run_agent
-from fased.canonical import ChatRequest, Message, ReplyBuilder, StreamError, TextDelta, TextPart
+from fased.agent.run import run_agent
+from fased.canonical import ReplyBuilder, StreamError, TextDelta
+from fased.cli.channel import (
+    ChannelError,
+    NoGateway,
+    Payload,
+    Target,
+    TokenOption,
+    UrlOption,
+    open_channel,
+    print_json,
+    target,
+)
 from fased.cli.options import ConfigOption, err, load_or_exit
 from fased.config import Paths, Settings
 from fased.deps import open_deps
 from fased.errors import FasedError
 from fased.log import configure_logging
+from fased.ws.methods.agent import AgentParams
+from fased.ws.runs import usage_payload
 
 
-async def _run_local(
-    settings: Settings, paths: Paths, request: AgentRequest, as_json: bool
-) -> dict[str, object]:
+class Printer:
+    """Writes the reply as it streams (not with --json)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = False
+
+    def text(self, piece: str) -> None:
+        if not self.quiet:
+            self.started = True
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+
+    def end(self) -> None:
+        if self.started:
+            sys.stdout.write("\n")
+
+
+async def run_remote(where: Target, params: AgentParams, printer: Printer) -> Payload:
+    started: Payload = {}
+
+    def on_event(name: str, payload: Payload) -> None:
+        stream, data = payload.get("stream"), payload.get("data") or {}
+        if name != "agent":
+            return
+        if stream == "lifecycle" and data.get("phase") == "start":
+            started.update(data)
+        elif stream == "assistant" and "text" in data:
+            printer.text(data["text"])
+
+    async with open_channel(where) as channel:
+        body = params.model_dump(by_alias=True, exclude_none=True)
+        _, final = await channel.request("agent", body, on_event=on_event, answers=2)
+    result = final["result"]
+    return {
+        "runId": final["runId"],
+        "text": result["text"],
+        "model": started.get("model"),
+        "provider": started.get("provider"),
+        "agent": started.get("agentId"),
+        "session": started.get("sessionKey"),
+        "usage": result["usage"],
+        "cost_usd": result["cost_usd"],
+    }
+
+
+async def run_local(
+    settings: Settings, paths: Paths, params: AgentParams, printer: Printer
+) -> Payload:
+    request_id = f"req_{uuid.uuid4().hex}"
+    request = params.agent_request(OWNER, "cli", request_id, settings.agents.default_id)
     async with open_deps(settings, paths) as deps:
         run = await run_agent(deps, request)
         builder = ReplyBuilder()
@@ -30,24 +93,34 @@ async def _run_local(
             builder.add(event)
             if isinstance(event, StreamError):
                 raise FasedError(event.message, code=event.code)
-            if isinstance(event, TextDelta) and not as_json:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
+            if isinstance(event, TextDelta):
+                printer.text(event.text)
         reply = builder.snapshot()
-        if not as_json:
-            sys.stdout.write("\n")
         return {
             "text": reply.text,
             "model": run.entry.id,
             "provider": run.provider_name,
             "agent": run.agent_id,
             "session": run.session.key,
-            "usage": {
-                "input_tokens": reply.usage.input_tokens,
-                "output_tokens": reply.usage.output_tokens,
-            },
+            "usage": usage_payload(reply.usage),
             "cost_usd": reply.usage.cost_usd,
         }
+
+
+def turn(message: str, agent_id: str | None, model: str | None, session: str | None) -> AgentParams:
+    fields: dict[str, Any] = {
+        "message": message,
+        "agentId": agent_id,
+        "model": model,
+        "sessionKey": session,
+        "idempotencyKey": uuid.uuid4().hex,
+    }
+    try:
+        return AgentParams.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        err.print(f"fased: --{problem['loc'][0]}: {problem['msg']}", markup=False)
+        raise typer.Exit(2) from None
 
 
 def agent(
@@ -59,31 +132,40 @@ def agent(
         bool, typer.Option("--json", help="Print the final result as JSON.")
     ] = False,
     local: Annotated[
-        bool,
-        typer.Option(
-            "--local", help="Run in this process (the only mode until the WebSocket channel lands)."
-        ),
+        bool, typer.Option("--local", help="Run in this process, not through the gateway.")
     ] = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Talk to an agent; the reply streams to the terminal."""
+    """Talk to an agent through the running gateway; the reply streams to the terminal."""
     settings, paths = load_or_exit(config)
     configure_logging("warning", "console")
-    target = f"fased:{agent_id}" if agent_id else "fased"
-    if model:
-        target = f"{agent_id or settings.agents.default_id}@{model}"
-    chat = ChatRequest(model=target, messages=(Message("user", (TextPart(message),)),), stream=True)
-    request = AgentRequest(
-        chat=chat,
-        principal=OWNER,
-        endpoint="cli",
-        request_id=f"req_{uuid.uuid4().hex}",
-        session_header=session,
-    )
+    params = turn(message, agent_id, model, session)
+    printer = Printer(quiet=as_json)
+    result: Payload | None = None
     try:
-        result = asyncio.run(_run_local(settings, paths, request, as_json))
-    except FasedError as exc:
+        if not local:
+            result = remote_or_none(target(settings, paths, url, token), params, printer)
+        if result is None:
+            result = asyncio.run(run_local(settings, paths, params, printer))
+    except (FasedError, ChannelError) as exc:
+        printer.end()
         err.print(f"fased: {exc.message}", markup=False, highlight=False)
         raise typer.Exit(1) from None
+    printer.end()
     if as_json:
-        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        print_json(result)
+
+
+def remote_or_none(where: Target, params: AgentParams, printer: Printer) -> Payload | None:
+    """The run through the gateway, or None (said on stderr) when no gateway answers."""
+    try:
+        return asyncio.run(run_remote(where, params, printer))
+    except NoGateway:
+        err.print(
+            f"fased: no gateway answers at {where.url}; running in this process "
+            "(start one with `fased gateway`; --local skips this check)",
+            markup=False,
+        )
+        return None

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 import typer
 
+from fased.accounts.access import check_startup
 from fased.cli.options import ConfigOption, err, load_or_exit
 from fased.config import Paths, Settings
 from fased.errors import StartupError
 from fased.providers.registry import ZERO_CONFIG, builtin_kinds
-from fased.server import check_startup
 
 # gateway.http.endpoints field → the route it serves
 ENDPOINT_ROUTES = {

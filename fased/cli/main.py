@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fased.cli import agent, config_cmd, gateway, service
+from fased.cli import agent, config_cmd, gateway, health, service, sessions
 
 app = typer.Typer(
     name="fased",
@@ -25,6 +25,14 @@ app.add_typer(config_app, name="config")
 
 app.command("token")(gateway.token)
 app.command("agent")(agent.agent)
+app.command("health")(health.health)
+app.command("status")(health.status)
+
+sessions_app = typer.Typer(help="Session transcripts on the running gateway.", no_args_is_help=True)
+sessions_app.command("list")(sessions.list_sessions)
+sessions_app.command("show")(sessions.show)
+sessions_app.command("reset")(sessions.reset)
+app.add_typer(sessions_app, name="sessions")
 
 
 def main() -> None:

@@ -17,15 +17,17 @@ import structlog
 
 from fased.config import ProviderSettings, Settings
 from fased.errors import ConfigError, ProviderNotConfigured, ServiceUnavailable
+from fased.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
+from fased.providers.anthropic import AnthropicProvider
 from fased.providers.base import Provider, ProviderFactory
 from fased.providers.catalog import Api, CatalogEntry
 from fased.providers.echo import EchoProvider
+from fased.providers.openai import OpenAIProvider
 from fased.providers.openai_compat import OpenAIChatProvider
 
 logger = structlog.get_logger(__name__)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 EXAMPLE_CONFIG = "config/fased.example.json5"
 # (provider name, environment variable, kind) configured from the environment when absent
 ZERO_CONFIG = (
@@ -60,24 +62,23 @@ class ProviderKind:
 
 def builtin_kinds() -> dict[str, ProviderKind]:
     """The kinds that ship with Fased; `open_providers(kinds=…)` takes an extended copy."""
-    chat = frozenset[Api]({"chat"})
     return {
-        # OpenAI serves GPT-5-class models on Chat Completions too; until the Responses client
-        # lands, both catalog APIs go through the Chat Completions client.
+        # one session, a client per API: the catalog entry's `api` picks Chat Completions or
+        # Responses (SPEC §6.2)
         "openai": ProviderKind(
             frozenset({"chat", "responses"}),
-            OpenAIChatProvider.open,
+            OpenAIProvider.open,
             OPENAI_BASE_URL,
             needs_key=True,
         ),
-        "openai-compatible": ProviderKind(chat, OpenAIChatProvider.open),
+        # chat-only servers (vLLM, llama.cpp, Ollama …) have no /responses (pitfall 18)
+        "openai-compatible": ProviderKind(frozenset({"chat"}), OpenAIChatProvider.open),
         "echo": ProviderKind(frozenset({"echo"}), EchoProvider.open),
         "anthropic": ProviderKind(
             frozenset({"messages"}),
-            default_base_url=ANTHROPIC_BASE_URL,
+            AnthropicProvider.open,
+            ANTHROPIC_BASE_URL,
             needs_key=True,
-            missing="the gateway has no Anthropic Messages client yet (it arrives with the "
-            "formats work); use an OpenAI, OpenAI-compatible or echo model meanwhile",
         ),
         "openai-codex": ProviderKind(
             frozenset({"responses"}),

@@ -7,21 +7,7 @@ import orjson
 from aiohttp import web
 
 from fased.errors import FasedError
-
-ANTHROPIC_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "invalid_request_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    409: "invalid_request_error",
-    413: "request_too_large",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-    503: "overloaded_error",
-    529: "overloaded_error",
-}
+from fased.wire import anthropic_messages_render
 
 
 def openai_body(error: FasedError) -> dict[str, object]:
@@ -35,13 +21,11 @@ def openai_body(error: FasedError) -> dict[str, object]:
     }
 
 
-def anthropic_body(error: FasedError) -> dict[str, object]:
-    kind = ANTHROPIC_TYPES.get(error.status, "api_error")
-    return {"type": "error", "error": {"type": kind, "message": error.message}}
-
-
 def error_response(path: str, error: FasedError) -> web.Response:
-    body = anthropic_body(error) if path.startswith("/v1/messages") else openai_body(error)
+    if path.startswith("/v1/messages"):
+        body = anthropic_messages_render.error_body(error.status, error.message)
+    else:
+        body = openai_body(error)
     headers = dict(error.headers)
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)

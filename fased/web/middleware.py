@@ -22,7 +22,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger()
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-PUBLIC_PATHS = frozenset({"/health", "/ready"})
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/ws", "/"})  # channel: auth in `connect`
 ENDPOINTS: dict[str, Callable[[Settings], bool]] = {
     "/v1/chat/completions": lambda s: s.gateway.http.endpoints.chat_completions.enabled,
     "/v1/messages": lambda s: s.gateway.http.endpoints.messages.enabled,

@@ -5,13 +5,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from fased.canonical import ChatRequest, Message, TextPart
+from fased.canonical import ChatRequest, Message, TextDelta, TextPart
 from fased.config import ProviderSettings, Settings, build_settings
 from fased.errors import ConfigError, ProviderNotConfigured, ServiceUnavailable
+from fased.providers.anthropic import AnthropicProvider
+from fased.providers.base import Provider
 from fased.providers.catalog import Catalog, CatalogEntry
 from fased.providers.echo import EchoProvider
-from fased.providers.openai_compat import OpenAIChatProvider
+from fased.providers.openai import OpenAIProvider
 from fased.providers.registry import (
     ProviderKind,
     ProviderRegistry,
@@ -19,7 +22,9 @@ from fased.providers.registry import (
     declared_providers,
     open_providers,
 )
+from tests.fakes.anthropic_upstream import FakeAnthropicUpstream
 from tests.fakes.openai_upstream import FakeOpenAIUpstream, TextReply
+from tests.fakes.responses_upstream import FakeResponsesUpstream
 
 
 def settings(data: dict[str, Any] | None = None) -> Settings:
@@ -41,6 +46,12 @@ def entry(model: str, data: dict[str, Any] | None = None) -> CatalogEntry:
     return Catalog.build(settings(data)).lookup(model) or pytest.fail(model)
 
 
+async def text_of(provider: Provider, llm: CatalogEntry) -> str:
+    request = ChatRequest(model=llm.id, messages=(Message("user", (TextPart("x"),)),))
+    events = [event async for event in provider.stream(request, llm)]
+    return "".join(event.text for event in events if isinstance(event, TextDelta))
+
+
 async def test_no_config_and_no_env_serves_only_echo() -> None:
     async with registry() as providers:
         assert providers.configured() == ["echo"]
@@ -55,7 +66,8 @@ async def test_openai_key_in_env_configures_openai() -> None:
         assert providers.configured() == ["openai", "echo"]
         assert providers.default_model(settings()) == "gpt-5.4"
         assert "openai" in providers.default_model_message(settings())
-        assert isinstance(providers.for_entry(entry("gpt-4o")), OpenAIChatProvider)
+        assert isinstance(providers.for_entry(entry("gpt-4o")), OpenAIProvider)
+        assert providers.for_entry(entry("gpt-5.4")) is providers.for_entry(entry("gpt-4o"))
 
 
 def test_zero_config_uses_the_official_base_urls_and_env_keys() -> None:
@@ -84,15 +96,41 @@ async def test_explicit_config_wins_over_the_environment(upstream: FakeOpenAIUps
     assert upstream.requests[0].body["model"] == "gpt-4o"
 
 
-async def test_anthropic_only_defaults_to_sonnet_and_says_the_client_is_missing() -> None:
+async def test_anthropic_key_in_env_configures_anthropic_with_sonnet_as_default() -> None:
     async with registry(env={"ANTHROPIC_API_KEY": "sk-ant"}) as providers:
         assert providers.default_model(settings()) == "claude-sonnet-4-6"
-        assert providers.configured() == ["echo"]  # configured, but no client can take requests
-        with pytest.raises(ServiceUnavailable) as caught:
-            providers.for_entry(entry("claude-sonnet-4-6"))
-    assert caught.value.status == 503
-    assert "Anthropic Messages client" in caught.value.message
-    assert "sk-ant" not in caught.value.message
+        assert providers.configured() == ["anthropic", "echo"]
+        assert isinstance(providers.for_entry(entry("claude-sonnet-4-6")), AnthropicProvider)
+        assert not providers.can_serve(entry("gpt-4o"))
+
+
+async def test_anthropic_routes_messages_models_to_its_base_url(
+    anthropic_upstream: FakeAnthropicUpstream,
+) -> None:
+    config = {
+        "providers": {
+            "anthropic": {
+                "kind": "anthropic",
+                "apiKey": "sk-ant",
+                "baseUrl": anthropic_upstream.base_url,
+            }
+        }
+    }
+    anthropic_upstream.queue(TextReply("hi"))
+    claude = entry("claude-sonnet-4-6")
+    async with registry(config) as providers:
+        assert await text_of(providers.for_entry(claude), claude) == "hi"
+    sent = anthropic_upstream.requests[0]
+    assert (sent.path, sent.headers["x-api-key"]) == ("/v1/messages", "sk-ant")
+    assert sent.body["max_tokens"] == claude.max_output
+
+
+async def test_an_anthropic_base_url_with_v1_is_a_config_error() -> None:
+    data = {
+        "providers": {"anthropic": {"kind": "anthropic", "apiKey": "k", "baseUrl": "http://x/v1"}}
+    }
+    with pytest.raises(ConfigError, match=r"providers\.anthropic\.baseUrl: .*without /v1"):
+        await open_providers(settings(data), {})
 
 
 async def test_models_default_wins() -> None:
@@ -122,11 +160,31 @@ async def test_openai_kind_without_a_key_is_not_configured() -> None:
         assert providers.default_model(settings()) == "echo"
 
 
-async def test_openai_serves_responses_models_through_chat_completions_for_now() -> None:
-    async with registry(env={"OPENAI_API_KEY": "sk"}) as providers:
-        assert providers.can_serve(entry("gpt-5.4"))
-        assert providers.can_serve(entry("gpt-4o"))
+async def test_openai_routes_by_the_catalog_api_over_one_session(aiohttp_server: Any) -> None:
+    """gpt-5.4 (api "responses") goes to /responses, gpt-4o (api "chat") to /chat/completions,
+    both on the one configured provider and its pooled connection."""
+    chat, responses = FakeOpenAIUpstream(), FakeResponsesUpstream()
+    app = web.Application()
+    app.router.add_post(chat.PATH, chat.handle)
+    app.router.add_post(responses.PATH, responses.handle)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    config = {
+        "providers": {
+            "openai": {"kind": "openai", "apiKey": "sk-o", "baseUrl": str(server.make_url("/v1"))}
+        }
+    }
+    chat.queue(TextReply("from chat"))
+    responses.queue(TextReply("from responses"))
+    async with registry(config) as providers:
+        assert providers.can_serve(entry("gpt-5.4")) and providers.can_serve(entry("gpt-4o"))
         assert not providers.can_serve(entry("claude-sonnet-4-6"))
+        gpt5, gpt4o = entry("gpt-5.4"), entry("gpt-4o")
+        assert await text_of(providers.for_entry(gpt5), gpt5) == "from responses"
+        assert await text_of(providers.for_entry(gpt4o), gpt4o) == "from chat"
+    assert [r.body["model"] for r in responses.requests] == ["gpt-5.4"]
+    assert [r.body["model"] for r in chat.requests] == ["gpt-4o"]
+    assert responses.requests[0].headers["Authorization"] == "Bearer sk-o"
+    assert responses.requests[0].peer == chat.requests[0].peer  # one pooled session
 
 
 async def test_openai_compatible_serves_only_chat_completions() -> None:
