@@ -232,7 +232,7 @@ class Reply:
 class ReplyBuilder:
     """Folds stream events into a `Reply`; shared by every non-streamed renderer and the run."""
 
-    __slots__ = ("_args", "_calls", "_thinking", "_text", "reply", "started")
+    __slots__ = ("_args", "_calls", "_text", "_thinking", "reply", "started")
 
     def __init__(self) -> None:
         self.reply = Reply()
