@@ -2,9 +2,11 @@
 
 A catalog ships with the package (`catalog.json`, list prices with the date they were checked);
 `models.catalog` in the config adds entries or replaces shipped ones by id. A model that is not in
-the catalog can still be routed by a provider's `models` patterns: with
-`providers.ollama.models: "ollama/*"`, `ollama/llama3` goes to `ollama` as upstream model `llama3`
-(the text the `*` matched), through Chat Completions, at zero price.
+the catalog can still be routed by a provider's `models` patterns (and the shipped ones, such as
+`accounts/fireworks/models/*` → `fireworks`), through Chat Completions, at zero price. A pattern
+that starts with one routing segment (`ollama/*`) strips it: `ollama/llama3` goes to `ollama` as
+upstream model `llama3`. Any other pattern sends the model id unchanged, because it is the
+vendor's own id (`accounts/fireworks/models/llama-v3p1-8b-instruct`).
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ def shipped_entries() -> list[CatalogEntry]:
     return [entry_from_settings(CatalogEntrySettings(**item)) for item in data["models"]]
 
 
+def shipped_patterns() -> list[tuple[str, str]]:
+    """(pattern, provider) pairs that ship with the package, tried after the configured ones."""
+    raw = resources.files("fased.providers").joinpath("catalog.json").read_bytes()
+    return [(p["pattern"], p["provider"]) for p in orjson.loads(raw).get("patterns", [])]
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     """A provider's `models` pattern: `*` matches one or more characters, the rest literally."""
@@ -84,21 +92,20 @@ class _Pattern:
     provider: str
     regex: re.Pattern[str]
 
+    strip: int = 0  # length of the routing prefix removed from the upstream id
+
     @classmethod
     def compile(cls, provider: str, pattern: str) -> _Pattern:
         body = "(.+)".join(re.escape(piece) for piece in pattern.split("*"))
-        return cls(provider, re.compile(body))
+        prefix = pattern.split("*", 1)[0] if "*" in pattern else ""
+        routing = prefix.endswith("/") and prefix.count("/") == 1
+        return cls(provider, re.compile(body), len(prefix) if routing else 0)
 
     def upstream_id(self, model: str) -> str | None:
-        """The upstream model id for `model`, or None when it doesn't match.
-
-        The id is the text the `*` matched (`ollama/*` makes `ollama/llama3` into `llama3`); an
-        exact pattern without `*` sends the model id unchanged.
-        """
-        match = self.regex.fullmatch(model)
-        if match is None:
+        """The upstream model id for `model`, or None when it doesn't match."""
+        if self.regex.fullmatch(model) is None:
             return None
-        return "".join(match.groups()) if match.groups() else model
+        return model[self.strip :]
 
 
 class Catalog:
@@ -107,13 +114,15 @@ class Catalog:
     __slots__ = ("_by_id", "_patterns")
 
     def __init__(
-        self, entries: Iterable[CatalogEntry], providers: Mapping[str, ProviderSettings]
+        self,
+        entries: Iterable[CatalogEntry],
+        providers: Mapping[str, ProviderSettings],
+        shipped: Iterable[tuple[str, str]] = (),
     ) -> None:
         self._by_id = {entry.id: entry for entry in entries}  # later entries win
+        configured = [(p, name) for name, s in providers.items() for p in s.patterns]
         self._patterns = tuple(
-            _Pattern.compile(name, pattern)
-            for name, provider in providers.items()
-            for pattern in provider.patterns
+            _Pattern.compile(name, pattern) for pattern, name in (*configured, *shipped)
         )
 
     def lookup(self, model: str) -> CatalogEntry | None:
@@ -137,4 +146,4 @@ class Catalog:
     def build(cls, settings: Settings) -> Catalog:
         """The shipped catalog with `models.catalog` added or overriding by id."""
         overrides = [entry_from_settings(item) for item in settings.models.catalog]
-        return cls([*shipped_entries(), *overrides], settings.providers)
+        return cls([*shipped_entries(), *overrides], settings.providers, shipped_patterns())

@@ -97,7 +97,7 @@ def test_exact_and_inner_star_patterns() -> None:
     exact = found.lookup("exact-model") or pytest.fail()
     assert (exact.provider, exact.upstream_id) == ("local", "exact-model")
     inner = found.lookup("vllm:qwen:latest") or pytest.fail()
-    assert (inner.provider, inner.upstream_id) == ("local", "qwen")
+    assert (inner.provider, inner.upstream_id) == ("local", "vllm:qwen:latest")
     assert found.lookup("exact-model-2") is None
 
 
@@ -160,3 +160,12 @@ def test_cost_of_shipped_gpt_5_4_with_cache_hits() -> None:
     entry = catalog().lookup("gpt-5.4") or pytest.fail()
     usage = Usage(input_tokens=11, output_tokens=7, cached_input_tokens=3)
     assert entry.cost(usage) == pytest.approx((8 * 2.5 + 3 * 0.25 + 7 * 15.0) / 1_000_000)
+
+
+def test_vendor_id_patterns_keep_the_whole_id() -> None:
+    found = catalog({})
+    entry = found.lookup("accounts/fireworks/models/qwen3-235b-a22b") or pytest.fail()
+    assert (entry.provider, entry.upstream_id) == (
+        "fireworks",
+        "accounts/fireworks/models/qwen3-235b-a22b",
+    )
