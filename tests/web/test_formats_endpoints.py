@@ -33,14 +33,20 @@ async def test_messages_errors_use_anthropic_shapes(gateway: ClientFactory) -> N
     assert denied.status == 401
     assert await denied.json() == {
         "type": "error",
-        "error": {"type": "authentication_error", "message": (await denied.json())["error"]["message"]},
+        "error": {
+            "type": "authentication_error",
+            "message": (await denied.json())["error"]["message"],
+        },
     }
     good = {"x-api-key": TOKEN, "anthropic-version": "2023-06-01"}
     no_max = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
     missing = await client.post("/v1/messages", json=no_max, headers=good)
     assert missing.status == 400
     body = await missing.json()
-    assert body["error"]["type"] == "invalid_request_error" and "max_tokens" in body["error"]["message"]
+    assert (
+        body["error"]["type"] == "invalid_request_error"
+        and "max_tokens" in body["error"]["message"]
+    )
 
 
 async def test_messages_through_the_anthropic_sdk_on_echo(gateway: ClientFactory) -> None:
@@ -59,7 +65,11 @@ async def test_messages_through_the_anthropic_sdk_on_echo(gateway: ClientFactory
 
 async def test_unconfigured_anthropic_is_503_with_the_fix(gateway: ClientFactory) -> None:
     client = await gateway({"gateway": {"http": {"endpoints": {"messages": ON}}}})
-    body = {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]}
+    body = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": "x"}],
+    }
     response = await client.post("/v1/messages", json=body, headers=AUTH)
     assert response.status == 503
     assert "providers.anthropic" in (await response.json())["error"]["message"]
@@ -71,7 +81,9 @@ async def responses_rig(gateway: ClientFactory, aiohttp_server: Any) -> Any:
     client = await gateway(
         {
             "gateway": {"http": {"endpoints": {"responses": ON}}},
-            "providers": {"openai": {"kind": "openai", "baseUrl": upstream.base_url, "apiKey": "k"}},
+            "providers": {
+                "openai": {"kind": "openai", "baseUrl": upstream.base_url, "apiKey": "k"}
+            },
         }
     )
     sdk = AsyncOpenAI(api_key=TOKEN, base_url=str(client.make_url("/v1")), max_retries=0)
