@@ -13,7 +13,7 @@ from aiohttp import web
 from fased.config import Paths, Settings
 from fased.deps import open_deps
 from fased.keys import CHANNEL, DEPS, REQUEST_ID
-from fased.web import chat, health, messages, models, responses
+from fased.web import chat, compile, faces, health, messages, models, responses
 from fased.web.middleware import middlewares
 from fased.ws.channel import Channel, build_channel
 from fased.ws.protocol import ChannelPolicy
@@ -25,6 +25,23 @@ async def _add_request_id(request: web.Request, response: web.StreamResponse) ->
         response.headers["X-Request-Id"] = request_id
 
 
+async def _ticks_ctx(app: web.Application) -> AsyncIterator[None]:
+    ticks = asyncio.create_task(app[CHANNEL].ticks())
+    yield
+    ticks.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await ticks
+
+
+async def _close_channel(app: web.Application) -> None:
+    # Before the HTTP drain: `shutdown` to every client, in-flight channel work finishes
+    # (bounded by the drain time), then close 1012 so open sockets don't hold the drain.
+    # The daemon does this earlier, while sockets are still read (server.py); here aiohttp
+    # has already stopped reading them (pre_shutdown), so no close reply is awaited.
+    drain = app[DEPS].settings.gateway.shutdown_timeout_seconds
+    await app[CHANNEL].shutdown(drain, reading=False)
+
+
 def _routes(app: web.Application, channel: Channel) -> None:
     app.router.add_get("/health", health.health)
     app.router.add_get("/ready", health.ready)
@@ -33,6 +50,8 @@ def _routes(app: web.Application, channel: Channel) -> None:
     app.router.add_post("/v1/chat/completions", chat.chat_completions)
     app.router.add_post("/v1/messages", messages.messages)
     app.router.add_post("/v1/responses", responses.responses)
+    faces.add_routes(app.router)
+    compile.add_routes(app.router)
     app.router.add_get("/ws", channel.handle)
     app.router.add_get("/", channel.handle)  # SPEC §11: an upgrade on / is accepted too
 
@@ -56,22 +75,9 @@ def create_app(
             app[DEPS] = deps
             yield
 
-    async def ticks_ctx(app: web.Application) -> AsyncIterator[None]:
-        ticks = asyncio.create_task(app[CHANNEL].ticks())
-        yield
-        ticks.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ticks
-
-    async def close_channel(app: web.Application) -> None:
-        # Before the HTTP drain: `shutdown` to every client, in-flight channel work finishes
-        # (bounded by the drain time), then close 1012 so open sockets don't hold the drain.
-        drain = app[DEPS].settings.gateway.shutdown_timeout_seconds
-        await app[CHANNEL].shutdown(drain)
-
     app.cleanup_ctx.append(deps_ctx)
-    app.cleanup_ctx.append(ticks_ctx)
-    app.on_shutdown.append(close_channel)
+    app.cleanup_ctx.append(_ticks_ctx)
+    app.on_shutdown.append(_close_channel)
     app.on_response_prepare.append(_add_request_id)
     _routes(app, channel)
     return app

@@ -152,6 +152,7 @@ class CompileSettings(Section):
     model: str | None = None
     chunk_tokens: int = Field(1500, ge=100)
     workers: int = Field(2, ge=0)
+    profile_tokens: int = Field(2000, ge=64)
 
 
 class AccountsSettings(Section):
@@ -188,8 +189,14 @@ class RateLimitsSettings(Section):
     per_key: str | None = None
 
 
+class TranscriptionSettings(Section):
+    provider: str
+    model: str
+
+
 class UploadsSettings(Section):
     max_bytes: int = Field(26_214_400, ge=1)
+    transcription: TranscriptionSettings | None = None
 
 
 class LoggingSettings(Section):

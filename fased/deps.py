@@ -1,7 +1,8 @@
 """Deps: everything with a lifetime that requests need, opened once in `open_deps`.
 
 The settings can be swapped by a reload (SIGHUP); what depends on them and can change without a
-restart (credentials, faces, the catalog, the resolver) is rebuilt in `apply`. Everything else
+restart (credentials, faces, the catalog, the resolver) is rebuilt in `apply`; the faces of
+`agents.list` are synced into the database by the face service. Everything else
 (database, provider clients, listening address) needs a restart, and `apply` says so.
 """
 
@@ -19,7 +20,10 @@ import structlog
 from fased.accounts.credentials import Credentials
 from fased.accounts.lockout import AuthLimiter
 from fased.config import Paths, Settings
-from fased.faces.directory import FaceDirectory
+from fased.faces.backend import FacesBackend, open_faces
+from fased.faces.compile.runner import CompileRunner
+from fased.faces.documents import DocumentService
+from fased.faces.service import FaceService
 from fased.providers.catalog import Catalog
 from fased.providers.registry import ProviderRegistry, open_providers
 from fased.store.engine import Database, migrate, open_database
@@ -42,10 +46,12 @@ class Deps:
     sessions: SessionStore
     usage: UsageRecorder
     providers: ProviderRegistry
+    faces: FaceService
+    documents: DocumentService
+    compiler: CompileRunner
     responses: ResponseStore = field(init=False)
     limiter: AuthLimiter = field(init=False)
     credentials: Credentials = field(init=False)
-    faces: FaceDirectory = field(init=False)
     catalog: Catalog = field(init=False)
     default_model: str = field(init=False)
     started_at: float = 0.0
@@ -59,9 +65,9 @@ class Deps:
         auth = self.settings.gateway.auth
         token = auth.token or self.token
         self.credentials = Credentials(token, auth.password, open_access=auth.mode == "none")
-        self.faces = FaceDirectory(self.settings.agents)
         self.catalog = Catalog.build(self.settings)
         self.default_model = self.providers.default_model(self.settings)
+        self.faces.configure(self.catalog, self.default_model, self.settings.agents)
 
     def apply(self, settings: Settings) -> list[str]:
         """Hot-apply a new config; returns the changed keys that need a restart."""
@@ -77,6 +83,10 @@ class Deps:
         self.settings = settings
         self._derive()
         return pending
+
+
+def faces_of(backend: FacesBackend) -> tuple[FaceService, DocumentService, CompileRunner]:
+    return backend.faces, backend.documents, backend.compiler
 
 
 def auth_limiter(settings: Settings) -> AuthLimiter:
@@ -128,5 +138,17 @@ async def open_deps(settings: Settings, paths: Paths) -> AsyncIterator[Deps]:
         stack.push_async_callback(usage.close)
         providers = await open_providers(settings, os.environ)
         stack.push_async_callback(providers.close)
-        deps = Deps(settings, paths, token, db, SessionStore(db), usage, providers)
-        yield deps
+        backend = await stack.enter_async_context(
+            open_faces(
+                settings,
+                paths,
+                db,
+                providers,
+                catalog=Catalog.build(settings),
+                default_model=providers.default_model(settings),
+                env=os.environ,
+            )
+        )
+        yield Deps(
+            settings, paths, token, db, SessionStore(db), usage, providers, *faces_of(backend)
+        )

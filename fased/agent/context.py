@@ -3,11 +3,14 @@ the request's own system/developer text, appended and never replacing the person
 
 from __future__ import annotations
 
-from fased.faces.directory import Face
+from fased.faces.face import Face
 
 
-def system_context(face: Face | None, request_system: tuple[str, ...]) -> tuple[str, ...]:
+def system_context(
+    face: Face | None, persona: str, request_system: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`persona` is the face's rendered profile for this run (`FaceService.persona`)."""
     if face is None:
         return request_system
-    head = tuple(text for text in (face.persona, face.profile_addendum) if text)
+    head = tuple(text for text in (persona, face.profile_addendum) if text)
     return head + request_system if head else request_system

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from fased.errors import BadRequest, ModelNotFound, NotFound
-from fased.faces.directory import Face, FaceDirectory
+from fased.faces.face import Face
+from fased.faces.service import FaceService
 from fased.providers.catalog import Catalog, CatalogEntry
 
 _AGENT_PREFIX = re.compile(r"^(?:fased:|fased/|agent:)(.+)$", re.IGNORECASE)
@@ -22,17 +23,17 @@ class Resolution:
 
 @dataclass(frozen=True, slots=True)
 class Resolver:
-    faces: FaceDirectory
+    faces: FaceService
     catalog: Catalog
     default_model: str
 
-    def resolve(self, owner_id: str, model: str, agent_header: str | None) -> Resolution:
+    async def resolve(self, owner_id: str, model: str, agent_header: str | None) -> Resolution:
         lowered = model.strip().lower()
         if lowered in _DEFAULT_AGENT:
-            return self._face_run(owner_id, agent_header or self.faces.default_id, None)
+            return await self._face_run(owner_id, agent_header or self.faces.default_id, None)
         prefixed = _AGENT_PREFIX.match(model.strip())
         if prefixed:
-            return self._face_run(owner_id, agent_header or prefixed.group(1), None)
+            return await self._face_run(owner_id, agent_header or prefixed.group(1), None)
         if "@" in model:
             alias, _, llm = model.partition("@")
             if alias.startswith("("):
@@ -41,14 +42,14 @@ class Resolver:
                     "name a face instead.",
                     param="model",
                 )
-            return self._face_run(owner_id, alias, llm)
+            return await self._face_run(owner_id, alias, llm)
         entry = self.catalog.lookup(model)
         if entry is not None:
-            face = self._face(owner_id, agent_header) if agent_header else None
+            face = await self._face(owner_id, agent_header) if agent_header else None
             return Resolution(face, entry)
-        face = self.faces.get(owner_id, model)
+        face = await self.faces.get(owner_id, model)
         if face is not None:
-            return Resolution(face, self._llm(face.default_model or self.default_model))
+            return Resolution(face, self._llm(self.faces.llm_for(face)))
         raise NotFound(
             f"Model or face {model!r} not found. Models: GET /v1/models; "
             f"faces: a face alias you own, or fased:<agent id>.",
@@ -56,12 +57,12 @@ class Resolver:
             param="model",
         )
 
-    def _face_run(self, owner_id: str, alias: str, llm: str | None) -> Resolution:
-        face = self._face(owner_id, alias)
-        return Resolution(face, self._llm(llm or face.default_model or self.default_model))
+    async def _face_run(self, owner_id: str, alias: str, llm: str | None) -> Resolution:
+        face = await self._face(owner_id, alias)
+        return Resolution(face, self._llm(llm or self.faces.llm_for(face)))
 
-    def _face(self, owner_id: str, alias: str) -> Face:
-        face = self.faces.get(owner_id, alias.strip())
+    async def _face(self, owner_id: str, alias: str) -> Face:
+        face = await self.faces.get(owner_id, alias.strip())
         if face is None:
             raise NotFound(FACE_NOT_FOUND, code="face_not_found", param="model")
         return face

@@ -30,7 +30,8 @@ from fased.canonical import (
 )
 from fased.deps import Deps
 from fased.errors import FasedError
-from fased.faces.directory import Face
+from fased.faces.face import Face
+from fased.faces.persona import recent_user_text
 from fased.providers.base import Provider
 from fased.providers.catalog import CatalogEntry
 from fased.providers.tokens import estimate_message_tokens, estimate_tokens
@@ -69,7 +70,7 @@ class AgentRun:
 
     @property
     def agent_id(self) -> str | None:
-        return self.face.id if self.face else None
+        return self.face.alias if self.face else None
 
     async def events(self) -> AsyncGenerator[Event, None]:
         builder = ReplyBuilder()
@@ -151,10 +152,10 @@ async def run_agent(deps: Deps, request: AgentRequest) -> AgentRun:
     chat = request.chat
     owner = request.principal.id
     resolver = Resolver(deps.faces, deps.catalog, deps.default_model)
-    resolution = resolver.resolve(owner, chat.model, request.agent_header)
+    resolution = await resolver.resolve(owner, chat.model, request.agent_header)
     face, entry = resolution.face, resolution.entry
     provider = deps.providers.for_entry(entry)
-    agent_id = face.id if face else deps.faces.default_id
+    agent_id = face.alias if face else deps.faces.default_id
     key = session_key(agent_id, request.endpoint, request.session_header, chat.user)
     messages, new = chat.messages, chat.messages
     if key.keyed:
@@ -164,8 +165,12 @@ async def run_agent(deps: Deps, request: AgentRequest) -> AgentRun:
         merged = merge_history(stored, chat.messages)
         messages = window(merged.messages, settings.history_tokens, estimate_message_tokens)
         new = merged.new
+    budget = deps.settings.compile.profile_tokens
+    persona = (
+        await deps.faces.persona(owner, face, recent_user_text(messages), budget) if face else ""
+    )
     upstream = replace(
-        chat, model=entry.id, messages=messages, system=system_context(face, chat.system)
+        chat, model=entry.id, messages=messages, system=system_context(face, persona, chat.system)
     )
     log.debug("agent_run_resolved", agent=agent_id, model=entry.id, provider=provider.name)
     return AgentRun(deps, request, face, entry, provider, key, upstream, new)

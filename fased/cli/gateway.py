@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ from fased.cli.options import ConfigOption, err, load_or_exit
 from fased.deps import ensure_token, prepare_state
 from fased.errors import StartupError
 from fased.log import configure_logging
-from fased.server import Daemon
+from fased.server import run_gateway
 
 AuthMode = Annotated[str | None, typer.Option("--auth", help="token | password | none")]
 
@@ -40,6 +39,9 @@ def run(
     password: Annotated[str | None, typer.Option(help="Gateway password.")] = None,
     auth: AuthMode = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes sharing the port (SO_REUSEPORT); see SPEC §12.")
+    ] = 1,
 ) -> None:
     """Run the gateway in the foreground (state in ~/.fased or $FASED_STATE_DIR)."""
     if ctx.invoked_subcommand is not None:
@@ -49,10 +51,12 @@ def run(
     logging = settings.logging
     configure_logging("debug" if verbose else logging.level, logging.format)
     try:
-        asyncio.run(Daemon(settings, paths, overrides).serve())
+        code = run_gateway(settings, paths, overrides, workers)
     except StartupError as exc:
         err.print(f"fased: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
+    if code:
+        raise typer.Exit(code)
 
 
 def token(config: ConfigOption = None) -> None:

@@ -201,7 +201,8 @@ def unit_options(settings: Settings, paths: Paths, executable: str, user: bool) 
         executable=executable,
         state_dir=paths.state_dir,
         config_file=paths.config_file if paths.explicit else None,
-        stop_timeout_seconds=math.ceil(drain) + STOP_MARGIN_SECONDS,
+        # the channel drains first, then HTTP: each may take the whole drain time
+        stop_timeout_seconds=2 * math.ceil(drain) + STOP_MARGIN_SECONDS,
         user=user,
     )
 

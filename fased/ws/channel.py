@@ -57,8 +57,10 @@ class Channel:
     async def ticks(self) -> None:
         await self.services.hub.ticks()
 
-    async def shutdown(self, drain_seconds: float) -> None:
-        await self.services.hub.shutdown("gateway stopping", drain_seconds)
+    async def shutdown(self, drain_seconds: float, *, reading: bool = True) -> None:
+        """`shutdown` event, in-flight work finishes (bounded), close 1012; a second call does
+        nothing. `reading=False` once the server stopped reading its sockets."""
+        await self.services.hub.shutdown("gateway stopping", drain_seconds, reading=reading)
 
 
 def build_channel(policy: ChannelPolicy, overrides: dict[str, Any] | None = None) -> Channel:

@@ -128,8 +128,10 @@ class Connection:
             self._services.runs.forget(self)
             for task in list(self._tasks.values()):
                 task.cancel()
-            await self.close(Close.NORMAL, "")
-            log.info("channel_closed", code=self._ws.close_code)
+            try:  # aiohttp may cancel this handler once the peer's socket is gone
+                await self.close(Close.NORMAL, "")
+            finally:
+                log.info("channel_closed", code=self._ws.close_code)
 
     async def settle(self) -> None:
         """Wait for this connection's requests and runs in flight."""
@@ -138,29 +140,31 @@ class Connection:
             await asyncio.wait(tasks)
         await self._services.runs.settle(self)
 
-    async def close(self, code: int, reason: str) -> None:
+    async def close(self, code: int, reason: str, *, await_reply: bool = True) -> None:
         """Flush what is queued (bounded), then close; idempotent."""
         if self._closing is None:
-            self._closing = asyncio.create_task(self._shut(code, reason))
+            self._closing = asyncio.create_task(self._shut(code, reason, await_reply))
         await asyncio.shield(self._closing)
 
     def _overflowed(self) -> None:
         log.warning("channel_slow_consumer", limit=self._policy.max_buffered_bytes)
         if self._closing is None:
-            self._closing = asyncio.create_task(self._shut(Close.POLICY_VIOLATION, "slow consumer"))
+            self._closing = asyncio.create_task(
+                self._shut(Close.POLICY_VIOLATION, "slow consumer", await_reply=True)
+            )
 
-    async def _shut(self, code: int, reason: str) -> None:
+    async def _shut(self, code: int, reason: str, await_reply: bool) -> None:
         timeout = self._policy.close_timeout
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._outbox.drain()
         self._outbox.stop()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout * 2):
+            async with asyncio.timeout(timeout * 2 if await_reply else 0.05):
                 await self._ws.close(code=code, message=reason.encode(), drain=False)
         transport = self._request.transport
-        if self._ws.close_code in (None, 1006) and transport is not None:
-            transport.abort()  # the peer never answered the close: don't keep its buffers
+        if self._ws.close_code in (None, 1006) and transport and transport.get_write_buffer_size():
+            transport.abort()  # the peer never read its output: don't keep its buffers
 
     # --- the handshake ---------------------------------------------------------------------
 

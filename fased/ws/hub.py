@@ -34,7 +34,7 @@ class Member(Protocol):
 
     async def settle(self) -> None: ...
 
-    async def close(self, code: int, reason: str) -> None: ...
+    async def close(self, code: int, reason: str, *, await_reply: bool = True) -> None: ...
 
 
 def now_ms() -> int:
@@ -89,8 +89,12 @@ class Hub:
             await asyncio.sleep(self._tick_interval)
             self.broadcast("tick", {"ts": now_ms()})
 
-    async def shutdown(self, reason: str, drain_seconds: float) -> None:
-        """`shutdown` to every client, let in-flight requests finish (bounded), close 1012."""
+    async def shutdown(self, reason: str, drain_seconds: float, *, reading: bool = True) -> None:
+        """`shutdown` to every client, let in-flight requests finish (bounded), close 1012.
+
+        `reading=False` when the server no longer reads its sockets (aiohttp stops reading at
+        `pre_shutdown`): requests sent meanwhile go unanswered and no close reply is awaited.
+        """
         self.closing = True
         members = list(self._open.values())
         if not members:
@@ -104,6 +108,9 @@ class Hub:
         for task in settling:
             task.cancel()
         await asyncio.gather(
-            *(member.close(Close.SERVICE_RESTART, "gateway stopping") for member in members),
+            *(
+                member.close(Close.SERVICE_RESTART, reason, await_reply=reading)
+                for member in members
+            ),
             return_exceptions=True,
         )

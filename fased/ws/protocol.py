@@ -93,6 +93,8 @@ class ProtocolViolation(BadRequest):
 
 
 class ErrorShape(Model):
+    model_config = ConfigDict(populate_by_name=True)  # built here by field name; sent camelCase
+
     code: ErrorCode
     message: str
     details: Payload | None = None
@@ -151,12 +153,9 @@ def encode_result(request_id: str, payload: Payload) -> bytes:
 
 
 def encode_error(request_id: str | None, error: ErrorShape) -> bytes:
-    """An error response; `request_id` is None for a frame that had no usable id."""
-    return (
-        ResponseFrame(id=request_id, ok=False, error=error)
-        .model_dump_json(by_alias=True, exclude_none=True, exclude={"payload"})
-        .encode()
-    )
+    """An error response; `id` is null for a frame that had no usable id."""
+    shape = error.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return orjson.dumps({"type": "res", "id": request_id, "ok": False, "error": shape})
 
 
 def encode_event(event: str, payload: Payload, seq: int) -> bytes:

@@ -105,15 +105,15 @@ def test_system_unit_runs_the_installed_executable_hardened(home: Path) -> None:
     assert directive(unit, "Environment") == ["FASED_STATE_DIR=/var/lib/fased"]
     assert directive(unit, "EnvironmentFile") == ["-/etc/fased/fased.env"]
     assert directive(unit, "WantedBy") == ["multi-user.target"]
-    assert int(directive(unit, "TimeoutStopSec")[0]) == 45
+    assert int(directive(unit, "TimeoutStopSec")[0]) == 75  # 2 x 30 + 15
 
 
-def test_stop_timeout_is_the_drain_time_plus_a_margin(home: Path, tmp_path: Path) -> None:
+def test_stop_timeout_covers_both_drains_plus_a_margin(home: Path, tmp_path: Path) -> None:
     config = tmp_path / "fased.json5"
     config.write_text("{ gateway: { shutdownTimeoutSeconds: 50.5 } }", encoding="utf-8")
     for scope in ("--system", "--user"):
         unit = rendered(scope, "--config", str(config))
-        assert directive(unit, "TimeoutStopSec") == ["66"]  # ceil(50.5) + 15 > 50.5
+        assert directive(unit, "TimeoutStopSec") == ["117"]  # 2 x ceil(50.5) + 15
 
 
 def test_no_secret_is_written_into_the_unit(

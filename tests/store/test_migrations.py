@@ -12,7 +12,16 @@ from fased.store.engine import migrate
 from fased.store.migrate import SCRIPT_LOCATION, head_revision
 from fased.store.schema import metadata
 
-TABLES = {"alembic_version", "sessions", "session_turns", "usage_records", "responses"}
+TABLES = {
+    "alembic_version",
+    "sessions",
+    "session_turns",
+    "usage_records",
+    "responses",
+    "faces",
+    "documents",
+    "claims",
+}
 
 
 def _diffs(target: sa.MetaData) -> Callable[[sa.Connection], list[object]]:
@@ -36,7 +45,7 @@ def test_the_scripts_ship_inside_the_package() -> None:
     assert (SCRIPT_LOCATION / "env.py").is_file()
     assert (SCRIPT_LOCATION / "versions" / "0001_initial.py").is_file()
     assert not list(SCRIPT_LOCATION.glob("*.ini"))
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 async def test_a_fresh_database_migrates_to_head(db_url: str) -> None:

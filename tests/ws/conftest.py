@@ -130,8 +130,8 @@ async def open_peer(client: TestClient[Any, Any], path: str = "/ws", **headers: 
     return peer
 
 
-async def connect(client: TestClient[Any, Any], **params: Any) -> Peer:
-    peer = await open_peer(client)
+async def connect(app_client: TestClient[Any, Any], /, **params: Any) -> Peer:
+    peer = await open_peer(app_client)
     res = await peer.call("connect", connect_params(**params))
     assert res["ok"], res
     peer.hello = res["payload"]

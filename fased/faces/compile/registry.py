@@ -1,14 +1,18 @@
 """Extractors by name: each turns one chunk into claims, given what is known about its source.
 
 An extractor is a plain function `extract(chunk, context) -> list[Claim]`, registered under a
-name for the source kinds it reads. The compiler runs every registered extractor that applies
-to the source's kind, in registration order; the registry is built once (`offline_registry`
-for the offline compiler) and passed where it is needed, never held in a module global.
+name for the source kinds it reads; one that awaits (the LLM extractor, `llm.py`) is an async
+function registered with `register_async`, and the compiler runs them all with `extract_async`.
+The compiler runs every registered extractor that applies to the source's kind, in
+registration order; the registry is built once (`offline_registry` for the offline compiler,
+`llm.llm_registry` for the LLM one) and passed where it is needed, never held in a module
+global.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -69,6 +73,7 @@ class ExtractContext:
 
 
 ExtractFn = Callable[[Chunk, ExtractContext], list[Claim]]
+AsyncExtractFn = Callable[[Chunk, ExtractContext], Awaitable[list[Claim]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,36 +85,74 @@ class Extractor:
     extract: ExtractFn
 
 
+@dataclass(frozen=True, slots=True)
+class AsyncExtractor:
+    """An extractor that awaits (a model call): registered with `register_async`."""
+
+    name: str
+    kinds: frozenset[SourceKind]
+    extract: AsyncExtractFn
+
+
 class ExtractorRegistry:
     """Extractors by name, run in registration order."""
 
     def __init__(self) -> None:
-        self._extractors: dict[str, Extractor] = {}
+        self._extractors: dict[str, Extractor | AsyncExtractor] = {}
 
-    def register(
-        self, name: str, extract: ExtractFn, kinds: Iterable[SourceKind] = SOURCE_KINDS
-    ) -> None:
-        """Add `extract` under `name` for `kinds`; a name is registered once."""
+    def _kinds(self, name: str, kinds: Iterable[SourceKind]) -> frozenset[SourceKind]:
         if name in self._extractors:
             raise ValueError(f"extractor {name!r} is already registered")
         kind_set = frozenset(kinds)
         if not kind_set or not kind_set <= set(SOURCE_KINDS):
             raise ValueError(f"extractor {name!r}: kinds must be among {SOURCE_KINDS}")
-        self._extractors[name] = Extractor(name, kind_set, extract)
+        return kind_set
+
+    def register(
+        self, name: str, extract: ExtractFn, kinds: Iterable[SourceKind] = SOURCE_KINDS
+    ) -> None:
+        """Add `extract` under `name` for `kinds`; a name is registered once."""
+        self._extractors[name] = Extractor(name, self._kinds(name, kinds), extract)
+
+    def register_async(
+        self, name: str, extract: AsyncExtractFn, kinds: Iterable[SourceKind] = SOURCE_KINDS
+    ) -> None:
+        """Add an awaiting extractor (run by `extract_async` only)."""
+        self._extractors[name] = AsyncExtractor(name, self._kinds(name, kinds), extract)
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._extractors)
 
-    def get(self, name: str) -> Extractor:
+    def get(self, name: str) -> Extractor | AsyncExtractor:
         return self._extractors[name]
 
-    def applicable(self, kind: SourceKind) -> tuple[Extractor, ...]:
+    def applicable(self, kind: SourceKind) -> tuple[Extractor | AsyncExtractor, ...]:
         """The extractors that read `kind`, in registration order."""
         return tuple(e for e in self._extractors.values() if kind in e.kinds)
 
     def extract(self, chunk: Chunk, context: ExtractContext) -> list[Claim]:
-        """Every applicable extractor's claims for `chunk`, extractor by extractor."""
+        """Every applicable extractor's claims for `chunk`, extractor by extractor (synchronous
+        extractors only: a registry with an applicable async one needs `extract_async`)."""
         claims: list[Claim] = []
         for extractor in self.applicable(context.kind):
+            if isinstance(extractor, AsyncExtractor):
+                raise TypeError(f"extractor {extractor.name!r} is async: use extract_async")
             claims.extend(extractor.extract(chunk, context))
         return claims
+
+    async def extract_async(self, chunk: Chunk, context: ExtractContext) -> list[Claim]:
+        """Every applicable extractor's claims, in registration order: the synchronous ones
+        together in one worker thread (CPU work off the event loop), the async ones awaited."""
+        extractors = self.applicable(context.kind)
+        plain = [e for e in extractors if isinstance(e, Extractor)]
+        found = dict(await asyncio.to_thread(_run_plain, plain, chunk, context))
+        for extractor in extractors:
+            if isinstance(extractor, AsyncExtractor):
+                found[extractor.name] = await extractor.extract(chunk, context)
+        return [claim for extractor in extractors for claim in found[extractor.name]]
+
+
+def _run_plain(
+    extractors: Sequence[Extractor], chunk: Chunk, context: ExtractContext
+) -> list[tuple[str, list[Claim]]]:
+    return [(e.name, e.extract(chunk, context)) for e in extractors]

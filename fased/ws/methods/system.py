@@ -75,18 +75,19 @@ async def models_list(call: Call, _: NoParams) -> Payload:
     ]
     models += [
         {"id": face.alias, "kind": "agent", "provider": "fased", "name": face.name}
-        for face in deps.faces.owned_by(call.principal.id)
+        for face in await deps.faces.list(call.principal.id)
     ]
     return {"models": models, "default": deps.default_model}
 
 
 async def agents_list(call: Call, _: NoParams) -> Payload:
+    """The caller's agents (faces), by the id requests name them with: the alias."""
     faces = call.deps.faces
     return {
         "defaultId": faces.default_id,
         "agents": [
-            {"id": face.id, "name": face.name, "model": face.default_model}
-            for face in faces.owned_by(call.principal.id)
+            {"id": face.alias, "name": face.name, "model": face.default_model}
+            for face in await faces.list(call.principal.id)
         ],
     }
 

@@ -1,0 +1,126 @@
+"""The table and the budget (issue 6): each budget line computed from the rows of one run."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fased_bench.runner import Row
+
+RSS_LIMIT_MB = 150
+SCALED = re.compile(r"fased-\d+w")
+FLAT_MB = 5.0  # RSS growth over the repeated runs still called flat
+
+
+def _find(rows: Iterable[Row], scenario: str, target: str, concurrency: int) -> Row | None:
+    for row in rows:
+        if (row.scenario, row.target, row.concurrency) == (scenario, target, concurrency):
+            return row
+    return None
+
+
+def _ratio(a: Row | None, b: Row | None) -> float | None:
+    if a is None or b is None or not b.rps:
+        return None
+    return round(a.rps / b.rps, 3)
+
+
+def _line(name: str, value: float | None, limit: str, ok: bool | None) -> dict[str, Any]:
+    return {"check": name, "value": value, "limit": limit, "met": ok}
+
+
+def _throughput(rows: list[Row], top: list[int]) -> list[dict[str, Any]]:
+    lines = []
+    for scenario in ("chat", "chat-stream"):
+        for c in top:
+            fased = _find(rows, scenario, "fased", c)
+            ratio = _ratio(fased, _find(rows, scenario, "forwarder", c))
+            ok = None if ratio is None else ratio >= 0.5
+            lines.append(_line(f"{scenario} c={c}: fased / forwarder", ratio, ">= 0.5", ok))
+            ratio = _ratio(fased, _find(rows, scenario, "litellm", c))
+            ok = None if ratio is None else ratio >= 25
+            lines.append(_line(f"{scenario} c={c}: fased / litellm", ratio, ">= 25", ok))
+            scaled = next((r for r in rows if SCALED.fullmatch(r.target)), None)
+            if scaled is not None:
+                ratio = _ratio(_find(rows, scenario, scaled.target, c), fased)
+                lines.append(_line(f"{scenario} c={c}: {scaled.target} / fased", ratio, "-", None))
+    return lines
+
+
+def _latency(rows: list[Row]) -> list[dict[str, Any]]:
+    lines = []
+    for scenario in ("chat", "chat-stream"):
+        fased, direct = _find(rows, scenario, "fased", 1), _find(rows, scenario, "direct", 1)
+        added = None
+        if fased and direct and fased.p50_ms is not None and direct.p50_ms is not None:
+            added = round(fased.p50_ms - direct.p50_ms, 3)
+        ok = None if added is None else added < 0.5
+        lines.append(_line(f"{scenario} c=1: added p50 ms (fased - direct)", added, "< 0.5", ok))
+    return lines
+
+
+def _persona(rows: list[Row], top: list[int]) -> list[dict[str, Any]]:
+    lines = []
+    for persona, bare in (("persona", "chat"), ("persona-stream", "chat-stream")):
+        for c in top:
+            ratio = _ratio(_find(rows, persona, "fased", c), _find(rows, bare, "fased", c))
+            cost = None if ratio is None else round(1 - ratio, 3)
+            ok = None if cost is None else cost < 0.10
+            lines.append(_line(f"{persona} c={c}: throughput cost vs bare", cost, "< 0.10", ok))
+    return lines
+
+
+def budget(rows: list[Row], memory: list[float]) -> list[dict[str, Any]]:
+    concurrencies = sorted({row.concurrency for row in rows})
+    top = [c for c in concurrencies if c > 1] or concurrencies
+    lines = _throughput(rows, top) + _latency(rows) + _persona(rows, top)
+    fased = [row.rss_mb for row in rows if row.target == "fased"]
+    rss = max([*fased, *memory]) if fased or memory else None
+    lines.append(_line("fased RSS MB after the runs", rss, f"< {RSS_LIMIT_MB}", _under(rss)))
+    growth = round(memory[-1] - memory[0], 1) if len(memory) > 1 else None
+    flat = None if growth is None else growth <= FLAT_MB
+    lines.append(_line("fased RSS growth over repeated runs MB", growth, f"<= {FLAT_MB}", flat))
+    return lines
+
+
+def _under(rss: float | None) -> bool | None:
+    return None if rss is None else rss < RSS_LIMIT_MB
+
+
+def _cell(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_table(rows: list[Row], lines: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title="Fased benchmark (latencies in ms)", show_lines=False)
+    for header in ("scenario", "target", "c", "req/s", "p50", "p90", "p99", "ttfb p50"):
+        table.add_column(header, justify="left" if header in ("scenario", "target") else "right")
+    for header in ("CPU %", "CPU µs/req", "RSS MB", "errors"):
+        table.add_column(header, justify="right")
+    for row in rows:
+        table.add_row(
+            row.scenario,
+            row.target,
+            str(row.concurrency),
+            f"{row.rps:.0f}",
+            _cell(row.p50_ms),
+            _cell(row.p90_ms),
+            _cell(row.p99_ms),
+            _cell(row.ttfb_p50_ms),
+            f"{row.cpu_pct:.0f}",
+            "-" if row.cpu_us_per_req is None else f"{row.cpu_us_per_req:.0f}",
+            f"{row.rss_mb:.0f}",
+            str(row.errors),
+        )
+    console.print(table)
+    checks = Table(title="Budget (issue 6)")
+    for header in ("check", "value", "limit", "met"):
+        checks.add_column(header)
+    for line in lines:
+        met = {True: "yes", False: "NO", None: "-"}[line["met"]]
+        checks.add_row(line["check"], str(line["value"]), line["limit"], met)
+    console.print(checks)
