@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fased.errors import BadRequest, ModelNotFound, NotFound
+from fased.errors import ModelNotFound, NotFound, Unprocessable
 from fased.faces.face import Face
 from fased.faces.service import FaceService
 from fased.providers.catalog import Catalog, CatalogEntry
@@ -19,6 +19,21 @@ FACE_NOT_FOUND = "Face not found or not owned by you"
 class Resolution:
     face: Face | None
     entry: CatalogEntry
+
+
+def synthetic(owner_id: str, text: str) -> Face:
+    """A run-time synthetic face for `(<formula>)@<llm>`; its formula is evaluated (and any
+    syntax error, unknown or nested alias refused with 422) when its persona is rendered."""
+    formula = text.strip()
+    if not formula.endswith(")"):
+        raise Unprocessable(
+            f"Formula {formula!r} is not closed; write `(<formula>)@<llm>`, e.g. "
+            "`(alice | bob)@gpt-4o-mini`.",
+            code="formula_syntax_error",
+            param="model",
+        )
+    inner = formula[1:-1].strip()
+    return Face(id=f"formula:{inner}", alias=formula, owner_id=owner_id, name=inner, formula=inner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +51,8 @@ class Resolver:
             return await self._face_run(owner_id, agent_header or prefixed.group(1), None)
         if "@" in model:
             alias, _, llm = model.partition("@")
-            if alias.startswith("("):
-                raise BadRequest(
-                    "Synthetic faces `(<formula>)@<llm>` are not available yet; "
-                    "name a face instead.",
-                    param="model",
-                )
+            if alias.strip().startswith("("):
+                return Resolution(synthetic(owner_id, alias), self._llm(llm))
             return await self._face_run(owner_id, alias, llm)
         entry = self.catalog.lookup(model)
         if entry is not None:

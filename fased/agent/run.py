@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import structlog
 
 from fased.accounts.principal import Principal
-from fased.agent.context import system_context
+from fased.agent.context import build_context
 from fased.agent.resolve import Resolver
 from fased.agent.sessions import SessionKey, merge_history, session_key, window
 from fased.canonical import (
@@ -31,7 +31,6 @@ from fased.canonical import (
 from fased.deps import Deps
 from fased.errors import FasedError
 from fased.faces.face import Face
-from fased.faces.persona import recent_user_text
 from fased.providers.base import Provider
 from fased.providers.catalog import CatalogEntry
 from fased.providers.tokens import estimate_message_tokens, estimate_tokens
@@ -166,11 +165,7 @@ async def run_agent(deps: Deps, request: AgentRequest) -> AgentRun:
         messages = window(merged.messages, settings.history_tokens, estimate_message_tokens)
         new = merged.new
     budget = deps.settings.compile.profile_tokens
-    persona = (
-        await deps.faces.persona(owner, face, recent_user_text(messages), budget) if face else ""
-    )
-    upstream = replace(
-        chat, model=entry.id, messages=messages, system=system_context(face, persona, chat.system)
-    )
+    context = await build_context(deps.faces, owner, face, replace(chat, messages=messages), budget)
+    upstream = replace(context.request, model=entry.id)
     log.debug("agent_run_resolved", agent=agent_id, model=entry.id, provider=provider.name)
     return AgentRun(deps, request, face, entry, provider, key, upstream, new)
