@@ -56,31 +56,30 @@ class FaceCache:
         self._clock = clock
         self.ttl = ttl
         self._owners: dict[str, OwnerFaces] = {}
-        self._loading: dict[str, asyncio.Future[OwnerFaces]] = {}
+        self._loading: dict[str, asyncio.Task[OwnerFaces]] = {}
 
     async def owner(self, owner_id: str) -> OwnerFaces:
-        """The owner's snapshot, reloaded when older than `ttl`."""
+        """The owner's snapshot, reloaded when older than `ttl` (one load for every caller
+        waiting, in its own task: a caller that goes away does not cancel the others' load)."""
         current = self._owners.get(owner_id)
         if current is not None and self._clock() - current.loaded_at < self.ttl:
             return current
-        pending = self._loading.get(owner_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[OwnerFaces] = asyncio.get_running_loop().create_future()
-        self._loading[owner_id] = future
+        loading = self._loading.get(owner_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_task(self._load(owner_id))
+            loading.add_done_callback(_retrieve)
+            self._loading[owner_id] = loading
+        return await asyncio.shield(loading)
+
+    async def _load(self, owner_id: str) -> OwnerFaces:
+        this, started = asyncio.current_task(), self._clock()
         try:
-            started = self._clock()
             snapshot = OwnerFaces(tuple(await self._loader(owner_id)), started)
-            if self._loading.get(owner_id) is future:  # not invalidated while loading
+            if self._loading.get(owner_id) is this:  # not invalidated while loading
                 self._store(owner_id, snapshot)
-            future.set_result(snapshot)
             return snapshot
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: a lone loader's failure is not "never retrieved"
-            raise
         finally:
-            if self._loading.get(owner_id) is future:
+            if self._loading.get(owner_id) is this:
                 del self._loading[owner_id]
 
     def snapshot(self, owner_id: str) -> OwnerFaces | None:
@@ -100,3 +99,9 @@ class FaceCache:
         self._owners[owner_id] = snapshot
         while len(self._owners) > MAX_OWNERS:
             del self._owners[next(iter(self._owners))]
+
+
+def _retrieve(task: asyncio.Task[OwnerFaces]) -> None:
+    """A load's failure reaches its waiters; with none left, it is not an unhandled error."""
+    if not task.cancelled():
+        task.exception()

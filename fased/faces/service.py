@@ -96,7 +96,7 @@ class FaceService:
         self.catalog, self.default_model, self.agents = catalog, default_model, agents
         self.default_id = agents.default_id
         self.preferred_model: Callable[[str], str | None] = lambda _owner: None
-        self._syncing: asyncio.Task[None] | None = None
+        self._syncing: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -111,11 +111,18 @@ class FaceService:
         self.catalog, self.default_model, self.agents = catalog, default_model, agents
         self.default_id = agents.default_id
         if changed:
-            self._syncing = asyncio.get_running_loop().create_task(self.sync_config())
+            task = asyncio.get_running_loop().create_task(self.sync_config())
+            self._syncing.add(task)
+            task.add_done_callback(self._synced)
+
+    def _synced(self, task: asyncio.Task[None]) -> None:
+        self._syncing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("config_faces_sync_failed", error=repr(task.exception()))
 
     async def close(self) -> None:
-        if self._syncing is not None:
-            await asyncio.gather(self._syncing, return_exceptions=True)
+        """Wait for a config sync still running (after a reload)."""
+        await asyncio.gather(*self._syncing, return_exceptions=True)
 
     async def sync_config(self) -> None:
         drafts = [config_draft(agent) for agent in self.agents.list]

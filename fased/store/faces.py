@@ -210,6 +210,21 @@ class FaceStore:
         async with self._db.read() as conn:
             return {face_id: count for face_id, count in await conn.execute(query)}
 
+    async def compile_tokens(self, owner_id: str) -> dict[str, tuple[int, int]]:
+        """Per face id: (tokens in the graph: the sum over its documents now, tokens charged
+        all time), for the compile quota (SPEC §10.2)."""
+        in_graph = (
+            sa.select(sa.func.coalesce(sa.func.sum(documents.c.compile_tokens), 0))
+            .where(documents.c.face_id == faces.c.id)
+            .scalar_subquery()
+        )
+        query = sa.select(faces.c.id, in_graph, faces.c.tokens_charged).where(_owned(owner_id))
+        async with self._db.read() as conn:
+            return {
+                face_id: (int(graph), int(charged))
+                for face_id, graph, charged in await conn.execute(query)
+            }
+
     async def sync_config(self, owner_id: str, drafts: Sequence[FaceDraft]) -> builtins.list[str]:
         """Upsert `agents.list` by alias into `"config"` faces; returns the aliases skipped
         because a face created through the API holds them (those are never touched)."""

@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
+from fased.canonical import Message, TextPart
 from fased.config import AgentSettings, AgentsSettings
 from fased.errors import Conflict, NotFound, Unprocessable
 from fased.faces.face import Face
 from fased.faces.fields import FaceBody, FacePatch, snake_case
 from fased.faces.lookup import FaceCache
 from fased.faces.persona import recent_user_text
-from fased.canonical import Message, TextPart
 from tests.faces.conftest import Backend
 
 

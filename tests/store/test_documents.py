@@ -93,6 +93,8 @@ async def test_a_job_from_claim_to_finish(
     assert done is not None and (done.prepare_status, done.chunks_completed) == ("synced", 2)
     assert done.compile_tokens == 15 and done.claimed_by is None
     assert await version(faces, face) == (2, "synced", 15)
+    assert await faces.compile_tokens("owner") == {face.id: (15, 15)}
+    assert await faces.compile_tokens("acct_2") == {}
     claims = ClaimStore(db)
     assert [c.chunk_index for c in await claims.for_face("owner", face.id)] == [0]
     assert await claims.for_face("acct_2", face.id) == []
@@ -135,6 +137,7 @@ async def test_delete_takes_the_claims_and_gives_back_tokens(
     assert deleted is not None and deleted.compile_tokens == 42
     assert await ClaimStore(db).for_face("owner", face.id) == []
     assert await version(faces, face) == (3, None, 42)  # charged stays charged
+    assert await faces.compile_tokens("owner") == {face.id: (0, 42)}
     assert await documents.delete("owner", job.id) is None
     assert not await documents.record_chunk(job, "w1", 1, [claim(1)], 1)  # it is gone
 
@@ -163,9 +166,7 @@ async def test_an_import_document_brings_its_claims(
     assert await version(faces, face) == (2, "synced", 0)
 
 
-async def test_workers_never_take_the_same_job(
-    documents: DocumentStore, face: FaceRecord
-) -> None:
+async def test_workers_never_take_the_same_job(documents: DocumentStore, face: FaceRecord) -> None:
     for _ in range(6):
         await prepared(documents, await add(documents, face), 1)
     taken = await asyncio.gather(

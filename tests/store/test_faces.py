@@ -87,7 +87,9 @@ async def test_config_sync_upserts_config_faces_and_leaves_api_faces_alone(
     main = await store.get("owner", "main")
     assert main is not None and (main.origin, main.version) == ("config", 1)
     assert (await store.get("owner", "ada")).name == "Ada (mine)"  # type: ignore[union-attr]
-    changed = [FaceDraft("main", "Helper", FACTS, "echo", profile_addendum="Be brief.", origin="config")]
+    changed = [
+        FaceDraft("main", "Helper", FACTS, "echo", profile_addendum="Be brief.", origin="config")
+    ]
     await store.sync_config("owner", changed)
     again = await store.get("owner", "main")
     assert again is not None

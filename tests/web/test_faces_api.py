@@ -113,7 +113,9 @@ async def test_delete_then_not_found(client: Client) -> None:
     assert gone == {"id": face["id"], "alias": "alice", "object": "face", "deleted": True}
     error = (await get(client, f"/v1/faces/{face['id']}", status=404))["error"]
     assert error["message"] == "Face not found or not owned by you"
-    assert (await delete(client, "/v1/faces/alice", status=404))["error"]["code"] == "face_not_found"
+    assert (await delete(client, "/v1/faces/alice", status=404))["error"][
+        "code"
+    ] == "face_not_found"
 
 
 async def test_faces_are_models_for_chat(client: Client) -> None:
