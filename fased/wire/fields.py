@@ -8,8 +8,10 @@ instead. `None` (JSON null) counts as absent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from fased.canonical import Part, TextPart
 from fased.errors import BadRequest
 
 
@@ -79,3 +81,32 @@ def path(at: str, key: str) -> str:
 def _invalid(at: str, key: str, problem: str) -> BadRequest:
     param = path(at, key)
     return BadRequest(f"`{param}` {problem}.", param=param)
+
+
+PartReader = Callable[[dict[str, Any], str, str], Part | None]
+
+
+def content_parts(
+    content: Any, param: str, allowed: tuple[str, ...], read: PartReader
+) -> tuple[Part, ...]:
+    """A string, or a list of typed parts each read by `read(part, param, type)`; empty text is
+    dropped (TRANSLATION_PITFALLS 7), and a part type not in `allowed` is a 400 naming it."""
+    if content is None or content == "":
+        return ()
+    if isinstance(content, str):
+        return (TextPart(content),)
+    if not isinstance(content, list):
+        raise BadRequest(f"`{param}` must be a string or a list of content parts.", param=param)
+    parts = (_typed_part(raw, f"{param}[{i}]", allowed, read) for i, raw in enumerate(content))
+    return tuple(part for part in parts if part is not None)
+
+
+def _typed_part(raw: Any, param: str, allowed: tuple[str, ...], read: PartReader) -> Part | None:
+    part = expect_object(raw, param)
+    kind = part.get("type")
+    if not isinstance(kind, str) or kind not in allowed:
+        raise BadRequest(
+            f"Content part type {kind!r} is not supported here; use {' or '.join(allowed)}.",
+            param=f"{param}.type",
+        )
+    return read(part, param, kind)

@@ -29,6 +29,7 @@ from fased.canonical import (
 )
 from fased.errors import BadRequest
 from fased.wire.fields import (
+    content_parts,
     expect_list,
     expect_object,
     optional_bool,
@@ -179,25 +180,10 @@ _READERS: Final[dict[str, _Reader]] = {
 
 
 def _content_parts(content: Any, param: str, allowed: tuple[str, ...]) -> tuple[Part, ...]:
-    """String or list of parts; empty text is dropped (TRANSLATION_PITFALLS 7)."""
-    if content is None or content == "":
-        return ()
-    if isinstance(content, str):
-        return (TextPart(content),)
-    if not isinstance(content, list):
-        raise BadRequest(f"`{param}` must be a string or a list of content parts.", param=param)
-    parts = (_content_part(raw, f"{param}[{i}]", allowed) for i, raw in enumerate(content))
-    return tuple(part for part in parts if part is not None)
+    return content_parts(content, param, allowed, _read_part)
 
 
-def _content_part(raw: Any, param: str, allowed: tuple[str, ...]) -> Part | None:
-    part = expect_object(raw, param)
-    kind = part.get("type")
-    if kind not in allowed:
-        raise BadRequest(
-            f"Content part type {kind!r} is not supported here; use {' or '.join(allowed)}.",
-            param=f"{param}.type",
-        )
+def _read_part(part: dict[str, Any], param: str, kind: str) -> Part | None:
     if kind == "image_url":
         return _image_part(part.get("image_url"), f"{param}.image_url")
     text = part.get(kind)  # {"type": "text", "text": …} or {"type": "refusal", "refusal": …}

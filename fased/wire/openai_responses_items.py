@@ -30,7 +30,14 @@ from fased.canonical import (
     ToolResultPart,
 )
 from fased.errors import BadRequest
-from fased.wire.fields import expect_list, expect_object, optional_string, path, required_string
+from fased.wire.fields import (
+    content_parts,
+    expect_list,
+    expect_object,
+    optional_string,
+    path,
+    required_string,
+)
 
 _USER_PARTS: Final = ("input_text", "input_image")
 _ASSISTANT_PARTS: Final = ("output_text", "refusal")
@@ -186,25 +193,10 @@ def _joined_texts(raw: Any, param: str) -> str:
 
 
 def _content_parts(content: Any, param: str, allowed: tuple[str, ...]) -> tuple[Part, ...]:
-    """A string or a list of typed parts; empty text is dropped (pitfall 7)."""
-    if content is None or content == "":
-        return ()
-    if isinstance(content, str):
-        return (TextPart(content),)
-    if not isinstance(content, list):
-        raise BadRequest(f"`{param}` must be a string or a list of content parts.", param=param)
-    parts = (_content_part(raw, f"{param}[{i}]", allowed) for i, raw in enumerate(content))
-    return tuple(part for part in parts if part is not None)
+    return content_parts(content, param, allowed, _read_part)
 
 
-def _content_part(raw: Any, param: str, allowed: tuple[str, ...]) -> Part | None:
-    part = expect_object(raw, param)
-    kind = part.get("type")
-    if kind not in allowed:
-        raise BadRequest(
-            f"Content part type {kind!r} is not supported here; use {' or '.join(allowed)}.",
-            param=f"{param}.type",
-        )
+def _read_part(part: dict[str, Any], param: str, kind: str) -> Part | None:
     if kind == "input_image":
         return _image_part(part, param)
     key = "refusal" if kind == "refusal" else "text"
