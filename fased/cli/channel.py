@@ -1,9 +1,10 @@
 """The CLI's client of the control channel (SPEC §11), on aiohttp's WebSocket client.
 
 `open_channel` connects and does the handshake; `Channel.request` sends one request and
-collects its response(s), passing the events that arrive meanwhile to a callback. Where the
-gateway is and how to authenticate come from the same config and state as the daemon's, or
-from `--url` / `--token`.
+collects its response(s), passing the events that arrive meanwhile to a callback;
+`Channel.next_event` waits for the next event. Where the gateway is and how to authenticate come
+from the same config and state as the daemon's, or from `--url` / `--token` (`target`, which
+the HTTP client of `fased.cli.api` uses too); `run_or_exit` turns either's failure into one line.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import aiohttp
 import orjson
@@ -26,6 +27,7 @@ from fased.config import Paths, Settings
 
 Payload = dict[str, Any]
 EventHandler = Callable[[str, Payload], None]
+T = TypeVar("T")
 
 UrlOption = Annotated[
     str | None,
@@ -39,6 +41,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JS
 
 class NoGateway(Exception):
     """Nothing answers at the URL."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
 
 
 class ChannelError(Exception):
@@ -113,6 +119,13 @@ class Channel:
                 payloads.append(frame["payload"])
         return payloads
 
+    async def next_event(self) -> tuple[str, Payload]:
+        """The next event's name and payload (responses to no request of ours are skipped)."""
+        while True:
+            frame = await self._frame()
+            if frame["type"] == "event":
+                return frame["event"], frame["payload"]
+
 
 def connect_params(auth: dict[str, str]) -> Payload:
     client = {"id": "fased-cli", "version": fased.__version__, "platform": sys.platform}
@@ -152,15 +165,27 @@ async def call(where: Target, method: str, params: Payload | None = None) -> Pay
         return payload
 
 
-def call_or_exit(where: Target, method: str, params: Payload | None = None) -> Payload:
-    """One request to the running gateway; a clear message and exit 1 when that fails."""
+def run_or_exit(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` against the gateway; a clear one-line message and exit 1 when no gateway
+    answers or it answers an error (no traceback)."""
     try:
-        return asyncio.run(call(where, method, params))
-    except NoGateway:
-        err.print(f"fased: no gateway answers at {where.url} (start one with `fased gateway`)")
+        return asyncio.run(work)
+    except NoGateway as exc:
+        err.print(
+            f"fased: no gateway answers at {exc.url} (start one with `fased gateway`)",
+            markup=False,
+        )
     except ChannelError as exc:
         err.print(f"fased: {exc.message}", markup=False)
+    except KeyboardInterrupt:
+        err.print("fased: interrupted", markup=False)
+        raise typer.Exit(130) from None
     raise typer.Exit(1)
+
+
+def call_or_exit(where: Target, method: str, params: Payload | None = None) -> Payload:
+    """One request to the running gateway; a clear message and exit 1 when that fails."""
+    return run_or_exit(call(where, method, params))
 
 
 def print_json(data: Any) -> None:

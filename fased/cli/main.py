@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fased.cli import agent, config_cmd, gateway, health, service, sessions
+from fased.cli import agent, config_cmd, documents, faces, gateway, health, service, sessions
 
 app = typer.Typer(
     name="fased",
@@ -33,6 +33,18 @@ sessions_app.command("list")(sessions.list_sessions)
 sessions_app.command("show")(sessions.show)
 sessions_app.command("reset")(sessions.reset)
 app.add_typer(sessions_app, name="sessions")
+
+faces_app = typer.Typer(help="Faces on the running gateway.", no_args_is_help=True)
+faces_app.command("create")(faces.create)
+faces_app.command("list")(faces.list_faces)
+faces_app.command("show")(faces.show)
+faces_app.command("upload")(documents.upload)
+faces_app.command("sync")(documents.sync)
+faces_app.command("profile")(faces.profile)
+faces_app.command("delete")(faces.delete)
+faces_app.command("export")(faces.export)
+faces_app.command("import")(faces.import_card)
+app.add_typer(faces_app, name="faces")
 
 
 def main() -> None:

@@ -83,6 +83,14 @@ class Hub:
         for member in list(self._joined.values()):
             member.event(event, payload)
 
+    def publish(self, event: str, payload: Payload, *, owner_id: str) -> None:
+        """`event` about an object of `owner_id` to that principal's connections only (the
+        gateway owner is not shown an account's objects either)."""
+        for member in list(self._joined.values()):
+            principal = member.principal
+            if principal is not None and principal.id == owner_id:
+                member.event(event, payload)
+
     async def ticks(self) -> None:
         """Send `tick` to every joined connection every interval, until cancelled."""
         while True:

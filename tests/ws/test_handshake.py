@@ -43,8 +43,11 @@ async def test_challenge_then_hello_ok_exactly_as_the_spec(channel_app: AppFacto
     assert {"sessions.list", "sessions.preview", "sessions.reset", "sessions.delete"} <= methods
     assert {"models.list", "agents.list", "usage.status", "usage.cost"} <= methods
     assert {"config.get", "config.patch", "chat.history"} <= methods
+    assert {"faces.list", "faces.get", "compile.status"} <= methods
     events = set(hello["features"]["events"])
-    assert events == {"connect.challenge", "tick", "presence", "shutdown", "agent", "chat"}
+    assert events == {
+        "connect.challenge", "tick", "presence", "shutdown", "agent", "chat", "compile",
+    }  # fmt: skip
     await ws.close()
 
 

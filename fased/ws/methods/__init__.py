@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fased.ws.hub import HUB_EVENTS
-from fased.ws.methods import agent, chat, config, sessions, system
+from fased.ws.methods import agent, chat, config, faces, sessions, system
 from fased.ws.methods.registry import MethodRegistry
 
-GROUPS = (system, agent, chat, sessions, config)
+GROUPS = (system, agent, chat, sessions, faces, config)
 
 
 def build_registry() -> MethodRegistry:
