@@ -82,13 +82,8 @@ class FaceCache:
             if self._loading.get(owner_id) is this:
                 del self._loading[owner_id]
 
-    def snapshot(self, owner_id: str) -> OwnerFaces | None:
-        """The owner's last snapshot, however old (None: never loaded)."""
-        return self._owners.get(owner_id)
-
     def invalidate(self, owner_id: str) -> None:
-        """The owner's faces changed: the next lookup reloads them (`snapshot` keeps serving
-        the old ones until then)."""
+        """The owner's faces changed: the next lookup reloads them."""
         current = self._owners.get(owner_id)
         if current is not None:
             self._owners[owner_id] = OwnerFaces(current.faces, -math.inf)

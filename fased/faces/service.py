@@ -149,14 +149,8 @@ class FaceService:
     async def list(self, owner_id: str) -> builtins.list[Face]:
         return builtins.list((await self.cache.owner(owner_id)).faces)
 
-    def owned_by(self, owner_id: str) -> builtins.list[Face]:
-        """The owner's faces as last loaded in this process, without waiting (for callers that
-        cannot await; prefer `await list(owner_id)`, which is never staler than the TTL)."""
-        snapshot = self.cache.snapshot(owner_id)
-        return builtins.list(snapshot.faces) if snapshot else []
-
     async def refresh(self, owner_id: str) -> None:
-        """After a write: reload the owner's faces now, so that `owned_by` sees the change."""
+        """After a write: reload the owner's faces now, so the next lookup needs no query."""
         self.cache.invalidate(owner_id)
         await self.cache.owner(owner_id)
 
