@@ -195,8 +195,11 @@ def run_wrk(shot: Shot, connections: int, seconds: float) -> Outcome:
         p50=data["p50"] / 1000,
         p90=data["p90"] / 1000,
         p99=data["p99"] / 1000,
-        error_sample=[f"{key}={data[key]}" for key in data if key in ("connect", "read", "write",
-                      "status", "timeout") and data[key]],
+        error_sample=[
+            f"{key}={data[key]}"
+            for key in data
+            if key in ("connect", "read", "write", "status", "timeout") and data[key]
+        ],
     )
 
 

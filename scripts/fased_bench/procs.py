@@ -125,8 +125,8 @@ class Server:
                 break
         raise RuntimeError(f"{self.name} did not start: {self.tail()}")
 
-    async def wait_http(self, url: str, path: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_http(self, url: str, path: str, within: float = 60) -> None:
+        deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:

@@ -68,7 +68,9 @@ class Scenario:
 def scenarios() -> list[Scenario]:
     fased_only = ("fased",)
     return [
-        Scenario("chat", "/v1/chat/completions", chat_body("bench-chat", False), False, ALL, "chat"),
+        Scenario(
+            "chat", "/v1/chat/completions", chat_body("bench-chat", False), False, ALL, "chat"
+        ),
         Scenario(
             "chat-stream",
             "/v1/chat/completions",

@@ -53,7 +53,11 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def start_upstream(logs: Path) -> Server:
     server = Server(
-        "upstream", [sys.executable, "-m", "fased_bench.upstream"], logs, env=clean_env(), announces=True
+        "upstream",
+        [sys.executable, "-m", "fased_bench.upstream"],
+        logs,
+        env=clean_env(),
+        announces=True,
     )
     server.url = f"http://127.0.0.1:{server.read_port()}"
     return server
@@ -167,5 +171,5 @@ async def start_litellm(upstream: str, logs: Path, cache: Path) -> Server:
     env = clean_env(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR")
     env.pop("PYTHONPATH", None)
     server = Server("litellm", command, logs, env=env)
-    await server.wait_http(f"http://127.0.0.1:{port}", "/health/liveliness", timeout=180)
+    await server.wait_http(f"http://127.0.0.1:{port}", "/health/liveliness", within=180)
     return server
