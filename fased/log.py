@@ -12,6 +12,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, Literal
 
+import orjson
 import structlog
 
 SECRET_KEYS = frozenset(
@@ -26,6 +27,11 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
+def _orjson_text(event: Any, **options: Any) -> str:
+    """JSON lines through orjson (several times faster than the stdlib's `json.dumps`)."""
+    return orjson.dumps(event, **options).decode()
+
+
 def configure_logging(
     level: str = "info", fmt: Literal["json", "console", "auto"] = "auto"
 ) -> None:
@@ -34,7 +40,7 @@ def configure_logging(
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
         if use_console
-        else structlog.processors.JSONRenderer()
+        else structlog.processors.JSONRenderer(serializer=_orjson_text)
     )
     numeric = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
@@ -47,7 +53,10 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        # One write per line (print() writes the newline apart: with PYTHONUNBUFFERED, the
+        # workers of `--workers N` interleaved their lines in a shared log).
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        # Every request logs (the access log): a module's logger is bound once, not per call.
+        cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,9 +29,14 @@ DEFAULT_JSON = Path(tempfile.gettempdir()) / "fased-bench.json"
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="every scenario, a few seconds")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run (5)")
+    parser.add_argument(
+        "--duration", type=float, default=5.0, help="seconds per target and concurrency (5)"
+    )
     parser.add_argument(
         "--concurrency", type=int, nargs="+", default=None, help="connections (1 16 64)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating runs per target; best kept (3)"
     )
     parser.add_argument("--with-litellm", action="store_true", help="also LiteLLM's proxy")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="results file")
@@ -40,6 +48,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--driver", choices=("auto", "wrk", "builtin"), default="auto", help="load generator"
+    )
+    parser.add_argument(
+        "--uvloop", action="store_true", help="Fased and the forwarder on uvloop (opt-in)"
     )
     parser.add_argument("--only", nargs="+", default=None, help="these scenarios only")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="LiteLLM's venv here")
@@ -58,8 +69,9 @@ def plan_of(args: argparse.Namespace) -> Plan:
         duration=duration,
         concurrencies=tuple(concurrencies),
         warmup=0.0 if quick else min(1.0, duration / 2),
-        probe=0.2 if quick else min(2.0, duration / 2),
+        probe=0.2 if quick else min(1.0, duration / (2 * args.rounds)),
         repeats=1 if quick else 3,
+        rounds=1 if quick else args.rounds,
         use_wrk=use_wrk,
         litellm=args.with_litellm,
         workers=args.workers,
@@ -85,6 +97,11 @@ async def bench(args: argparse.Namespace, logs: Path) -> int:
 
 def main() -> None:
     args = parse()
+    # SIGTERM ends the run like Ctrl-C: the servers are stopped on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.environ.pop("FASED_EVENT_LOOP", None)
+    if args.uvloop:
+        os.environ["FASED_EVENT_LOOP"] = "uvloop"
     install_fast_loop()
     if args.logs is not None:
         args.logs.mkdir(parents=True, exist_ok=True)

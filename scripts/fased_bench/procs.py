@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -87,6 +88,13 @@ def usage_of(pid: int) -> Usage:
     return Usage(round(rss, 1), round(peak, 1), cpu)
 
 
+def _with_parent(command: list[str]) -> list[str]:
+    """The command, made to get SIGTERM when the harness dies, however it dies (util-linux
+    `setpriv --pdeathsig`, where it exists), so a killed run leaves no server behind."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *command] if setpriv else command
+
+
 class Server:
     """A server process with its log file; `url` once it answers."""
 
@@ -104,7 +112,7 @@ class Server:
         self.log_path = logs / f"{name}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            command,
+            _with_parent(command),
             stdout=subprocess.PIPE if announces else self._log,
             stderr=self._log,
             env=env,

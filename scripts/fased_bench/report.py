@@ -64,14 +64,26 @@ def _latency(rows: list[Row]) -> list[dict[str, Any]]:
 
 
 def _persona(rows: list[Row], top: list[int]) -> list[dict[str, Any]]:
+    """The persona's cost: lost throughput, and (steadier on a shared machine) the extra CPU
+    the gateway spends per request."""
     lines = []
     for persona, bare in (("persona", "chat"), ("persona-stream", "chat-stream")):
         for c in top:
-            ratio = _ratio(_find(rows, persona, "fased", c), _find(rows, bare, "fased", c))
+            with_face, plain = _find(rows, persona, "fased", c), _find(rows, bare, "fased", c)
+            ratio = _ratio(with_face, plain)
             cost = None if ratio is None else round(1 - ratio, 3)
             ok = None if cost is None else cost < 0.10
             lines.append(_line(f"{persona} c={c}: throughput cost vs bare", cost, "< 0.10", ok))
+            extra = _cpu_extra(with_face, plain)
+            ok = None if extra is None else extra < 0.10
+            lines.append(_line(f"{persona} c={c}: CPU per request vs bare", extra, "< 0.10", ok))
     return lines
+
+
+def _cpu_extra(a: Row | None, b: Row | None) -> float | None:
+    if a is None or b is None or not a.cpu_us_per_req or not b.cpu_us_per_req:
+        return None
+    return round(a.cpu_us_per_req / b.cpu_us_per_req - 1, 3)
 
 
 def budget(rows: list[Row], memory: list[float]) -> list[dict[str, Any]]:

@@ -3,9 +3,11 @@ targets alternating, measure what each server used, stop everything."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +28,7 @@ class Plan:
     warmup: float
     probe: float  # seconds of the TTFB probe at concurrency 1 when wrk drives the runs
     repeats: int  # extra runs of chat at the top concurrency, for memory flatness
+    rounds: int  # short runs per target and concurrency, alternating; the best is kept
     use_wrk: bool
     litellm: bool
     workers: int  # the scaling target: fased with this many workers (1: none)
@@ -53,6 +56,7 @@ class Row:
     rss_mb: float
     peak_mb: float
     error_sample: list[str] = field(default_factory=list)
+    round_rps: list[float] = field(default_factory=list)  # every round's; the row is the best
 
 
 @dataclass
@@ -62,24 +66,48 @@ class Bench:
     servers: dict[str, Server] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     memory: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @contextlib.asynccontextmanager
     async def started(self) -> AsyncIterator[None]:
         try:
+            litellm = self.plan.litellm and await self.install_litellm()
             upstream = targets.start_upstream(self.logs)
             self.servers["direct"] = upstream
             self.servers["forwarder"] = targets.start_forwarder(upstream.url, self.logs)
-            self.servers["fased"] = await targets.start_fased(upstream.url, self.logs)
+            starting = {"fased": targets.start_fased(upstream.url, self.logs)}
             if self.plan.workers > 1:
-                scaled = await targets.start_fased(upstream.url, self.logs, self.plan.workers)
-                self.servers["scaled"] = scaled
-            if self.plan.litellm:
-                litellm = await targets.start_litellm(upstream.url, self.logs, self.plan.cache)
-                self.servers["litellm"] = litellm
+                scaled = targets.start_fased(upstream.url, self.logs, self.plan.workers)
+                starting["scaled"] = scaled
+            if litellm:
+                starting["litellm"] = targets.start_litellm(
+                    upstream.url, self.logs, self.plan.cache
+                )
+            tasks = {name: asyncio.ensure_future(start) for name, start in starting.items()}
+            await asyncio.wait(tasks.values())
+            for name, task in tasks.items():  # registered first: stopped even if another failed
+                if not task.exception():
+                    self.servers[name] = task.result()
+            failed = tasks.pop("litellm", None)
+            if failed is not None and failed.exception():  # the rest is still worth measuring
+                self.notes.append(f"LiteLLM not measured: {failed.exception()}")
+                print(self.notes[-1], flush=True)
+            for task in tasks.values():
+                task.result()
             yield
         finally:
             for server in reversed(self.servers.values()):
                 server.stop()
+
+    async def install_litellm(self) -> bool:
+        """Before anything starts, so that a long install disturbs no measurement."""
+        try:
+            await asyncio.to_thread(targets.litellm_venv, self.plan.cache, self.logs)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            self.notes.append(f"LiteLLM not measured: {exc}")
+            print(self.notes[-1], flush=True)
+            return False
+        return True
 
     def targets_of(self, scenario: Scenario, concurrency: int) -> list[str]:
         names = [t for t in scenario.targets if t in self.servers]
@@ -88,21 +116,36 @@ class Bench:
         return names
 
     async def run(self) -> None:
-        plan, turn = self.plan, 0
+        plan = self.plan
         for scenario in scenarios():
             if plan.only and scenario.name not in plan.only:
                 continue
             warmed: set[str] = set()
             for concurrency in plan.concurrencies:
                 names = self.targets_of(scenario, concurrency)
-                turn += 1
-                names = names[turn % len(names) :] + names[: turn % len(names)]  # alternate
                 for name in names:
                     if name not in warmed and plan.warmup > 0:
                         await self.load(scenario, name, concurrency, plan.warmup)
                         warmed.add(name)
-                    self.rows.append(await self.measure(scenario, name, concurrency))
+                self.rows += await self.rounds(scenario, names, concurrency)
         await self.repeat()
+
+    async def rounds(self, scenario: Scenario, names: list[str], concurrency: int) -> list[Row]:
+        """`plan.rounds` short runs per target, the targets alternating in a rotating order;
+        each target's row is its best round (the one least disturbed by anything else on the
+        machine), with every round's requests/s kept beside it."""
+        runs: dict[str, list[Row]] = {name: [] for name in names}
+        for index in range(self.plan.rounds):
+            turn = (index + len(self.rows)) % len(names)
+            for name in names[turn:] + names[:turn]:
+                runs[name].append(await self.measure(scenario, name, concurrency))
+        best = []
+        for name in names:
+            row = max(runs[name], key=lambda r: r.rps)
+            row.round_rps = [r.rps for r in runs[name]]
+            best.append(row)
+            print(_progress(row), flush=True)
+        return best
 
     async def repeat(self) -> None:
         """Memory flatness: the top-concurrency chat run again, RSS read after each."""
@@ -122,7 +165,8 @@ class Bench:
     async def measure(self, scenario: Scenario, target: str, concurrency: int) -> Row:
         server = self.servers[target]
         before = server.usage()
-        outcome = await self.load(scenario, target, concurrency, self.plan.duration)
+        seconds = self.plan.duration / self.plan.rounds
+        outcome = await self.load(scenario, target, concurrency, seconds)
         after = server.usage()
         if scenario.stream and concurrency == 1 and outcome.driver == "wrk":
             probe = await self.load(scenario, target, 1, self.plan.probe, wrk=False)
@@ -152,7 +196,6 @@ class Bench:
             peak_mb=after.peak_mb,
             error_sample=outcome.error_sample,
         )
-        print(_progress(row), flush=True)
         return row
 
     def document(self, budget: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +204,7 @@ class Bench:
             "plan": {**asdict(self.plan), "cache": str(self.plan.cache)},
             "rows": [asdict(row) for row in self.rows],
             "memory_repeats_mb": self.memory,
+            "notes": self.notes,
             "budget": budget,
         }
 
@@ -195,5 +239,6 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "uvloop_importable": loop == "uvloop",
+        "gateway_loop": os.environ.get("FASED_EVENT_LOOP", "asyncio"),
         "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }

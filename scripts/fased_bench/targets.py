@@ -3,6 +3,7 @@ on), and LiteLLM's proxy from its own cached virtualenv."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -46,8 +47,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     prefixes = ("FASED_", "OPENAI", "ANTHROPIC", "LITELLM")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env["PYTHONPATH"] = str(SCRIPTS)
-    if "FASED_BENCH_LOOP" in os.environ:
-        env["FASED_BENCH_LOOP"] = os.environ["FASED_BENCH_LOOP"]
+    for name in ("FASED_BENCH_LOOP", "FASED_EVENT_LOOP"):  # see loops.py and --uvloop
+        if name in os.environ:
+            env[name] = os.environ[name]
     return {**env, **extra}
 
 
@@ -120,24 +122,37 @@ async def start_fased(upstream: str, logs: Path, workers: int = 1) -> Server:
         command += ["--workers", str(workers)]
     env = clean_env(FASED_STATE_DIR=str(state))
     server = Server(name, command, logs, env=env)
-    await server.wait_http(f"http://127.0.0.1:{port}", "/health")
+    await _ready(server, f"http://127.0.0.1:{port}", "/health", 60)
     return server
+
+
+async def _ready(server: Server, url: str, path: str, within: float) -> None:
+    try:
+        await server.wait_http(url, path, within)
+    except BaseException:
+        server.stop()
+        raise
 
 
 # --- LiteLLM ----------------------------------------------------------------------------------
 
 
-def litellm_venv(cache: Path) -> Path:
+def litellm_venv(cache: Path, logs: Path) -> Path:
     """LiteLLM's proxy in its own virtualenv under `cache`, installed once (the marker file
     records the spec installed, so a changed pin reinstalls)."""
     venv = cache / "litellm-venv"
     marker = venv / ".fased-bench-installed"
     if marker.exists() and marker.read_text() == LITELLM_SPEC:
         return venv
-    print(f"installing {LITELLM_SPEC} into {venv} (once; a few minutes)", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, LITELLM_SPEC], check=True, timeout=1200)
+    log = logs / "litellm-install.log"
+    print(f"installing {LITELLM_SPEC} into {venv} (once; a few minutes; {log})", flush=True)
+    with log.open("w") as out:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", LITELLM_SPEC]
+        done = subprocess.run(pip, stdout=out, stderr=subprocess.STDOUT, timeout=1200, check=False)
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise RuntimeError(f"cannot install {LITELLM_SPEC} (pip exit {done.returncode}):\n{tail}")
     marker.write_text(LITELLM_SPEC)
     return venv
 
@@ -162,7 +177,7 @@ def litellm_config(upstream: str) -> str:
 
 
 async def start_litellm(upstream: str, logs: Path, cache: Path) -> Server:
-    venv = litellm_venv(cache)
+    venv = await asyncio.to_thread(litellm_venv, cache, logs)  # installed: returns at once
     config = logs / "litellm.yaml"
     config.write_text(litellm_config(upstream))
     port = free_port()
@@ -171,5 +186,5 @@ async def start_litellm(upstream: str, logs: Path, cache: Path) -> Server:
     env = clean_env(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR")
     env.pop("PYTHONPATH", None)
     server = Server("litellm", command, logs, env=env)
-    await server.wait_http(f"http://127.0.0.1:{port}", "/health/liveliness", within=180)
+    await _ready(server, f"http://127.0.0.1:{port}", "/health/liveliness", 180)
     return server
