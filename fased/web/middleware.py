@@ -44,11 +44,20 @@ def endpoint_enabled(path: str, settings: Settings) -> bool:
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    incoming = request.headers.get("X-Request-Id", "")
+    """The request id is always the gateway's own: it keys the usage record and the response
+    ids, so a client must not choose it (a repeated id would skip its usage row). A client's
+    `X-Request-Id` (or `X-Client-Request-Id`), when well-formed, is logged beside it as
+    `client_request_id` so a proxy's id still threads through the logs."""
     # 32 random hex digits, as uuid4().hex gave, without building a UUID (a quarter of the cost)
-    request_id = incoming if _SAFE_ID.match(incoming) else f"req_{os.urandom(16).hex()}"
+    request_id = f"req_{os.urandom(16).hex()}"
     request[REQUEST_ID] = request_id
-    tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+    incoming = request.headers.get("X-Request-Id") or request.headers.get("X-Client-Request-Id")
+    if incoming and _SAFE_ID.match(incoming):
+        tokens = structlog.contextvars.bind_contextvars(
+            request_id=request_id, client_request_id=incoming
+        )
+    else:
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
     try:  # bind/reset directly: the `bound_contextvars` context manager costs 3x more
         return await handler(request)
     finally:

@@ -302,3 +302,22 @@ async def test_usage_recorded_with_catalog_cost(rig: Rig) -> None:
     )
     assert (row.input_tokens, row.cached_input_tokens, row.output_tokens) == (11, 3, 7)
     assert float(row.cost_usd) == pytest.approx(FAKE_COST)
+
+
+async def test_a_client_chosen_request_id_cannot_skip_usage(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usage row is keyed by the gateway's own id: a client repeating an `X-Request-Id`
+    still has every request recorded, and its id is only logged beside the gateway's."""
+    rig.upstream.queue(TextReply("one"), TextReply("two"))
+    ids = []
+    for _ in range(2):
+        response = await rig.sdk.chat.completions.with_raw_response.create(
+            model="beta", messages=HI, extra_headers={"X-Request-Id": "client-id-1"}
+        )
+        ids.append(response.headers["X-Request-Id"])
+    assert len(set(ids)) == 2 and all(i.startswith("req_") for i in ids)
+    rows = await rig.usage_rows()
+    assert sorted(row.request_id for row in rows) == sorted(ids)
+    logged = capsys.readouterr()
+    assert "client_request_id=client-id-1" in logged.out + logged.err
