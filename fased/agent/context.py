@@ -4,10 +4,10 @@ never replacing the persona. Templates are expanded here, once, before any profi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from fased.agent.templates import expand, referenced
-from fased.canonical import ChatRequest
+from fased.agent.templates import expand, referenced, templated
+from fased.canonical import ChatRequest, Message
 from fased.errors import Unprocessable
 from fased.faces.face import Face
 from fased.faces.persona import recent_user_text
@@ -16,7 +16,9 @@ from fased.faces.service import FaceService
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    request: ChatRequest  # templates expanded
+    """What the run sends upstream in place of the request's own system text and messages."""
+
+    messages: tuple[Message, ...]  # templates expanded
     system: tuple[str, ...]  # persona, addendum, referenced profiles, the request's own
 
 
@@ -41,8 +43,10 @@ async def build_context(
 ) -> Context:
     """Expand templates in `chat` and assemble its system segments (raises 422 for unknown
     `${alias}` names)."""
-    others = await _referenced(faces, owner_id, chat)
-    chat = expand(chat, {face.alias: face.name for face in others})  # also unescapes \${…}
+    others: list[Face] = []
+    if templated(chat):  # the common case is none: one scan, no copy
+        others = await _referenced(faces, owner_id, chat)
+        chat = expand(chat, {face.alias: face.name for face in others})  # unescapes \${…}
     query = recent_user_text(chat.messages)
     head: list[str] = []
     if face is not None:
@@ -54,4 +58,4 @@ async def build_context(
         if profile:
             head.append(f"Profile of {other.name} (referenced as ${{{other.alias}}}):\n{profile}")
     system = tuple(text for text in head if text) + chat.system
-    return Context(replace(chat, system=system), system)
+    return Context(chat.messages, system)

@@ -155,17 +155,20 @@ async def run_agent(deps: Deps, request: AgentRequest) -> AgentRun:
     face, entry = resolution.face, resolution.entry
     provider = deps.providers.for_entry(entry)
     agent_id = face.alias if face else deps.faces.default_id
-    key = session_key(agent_id, request.endpoint, request.session_header, chat.user)
-    messages, new = chat.messages, chat.messages
+    key = session_key(
+        agent_id, request.endpoint, request.session_header, chat.user, request.request_id
+    )
+    new = chat.messages
     if key.keyed:
         settings = deps.settings.session
         idle = settings.idle_minutes * 60 if settings.idle_minutes else None
         stored = await deps.sessions.load(owner, key.key, idle_after=idle)
         merged = merge_history(stored, chat.messages)
         messages = window(merged.messages, settings.history_tokens, estimate_message_tokens)
+        chat = replace(chat, messages=messages)
         new = merged.new
     budget = deps.settings.compile.profile_tokens
-    context = await build_context(deps.faces, owner, face, replace(chat, messages=messages), budget)
-    upstream = replace(context.request, model=entry.id)
+    context = await build_context(deps.faces, owner, face, chat, budget)
+    upstream = replace(chat, model=entry.id, messages=context.messages, system=context.system)
     log.debug("agent_run_resolved", agent=agent_id, model=entry.id, provider=provider.name)
     return AgentRun(deps, request, face, entry, provider, key, upstream, new)

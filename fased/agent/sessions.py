@@ -23,14 +23,20 @@ class SessionKey:
 
 
 def session_key(
-    agent_id: str, endpoint: InboundFormat, header: str | None, user: str | None
+    agent_id: str,
+    endpoint: InboundFormat,
+    header: str | None,
+    user: str | None,
+    fresh: str | None = None,
 ) -> SessionKey:
+    """The request's transcript key; with neither a header nor a `user`, a fresh stateless key
+    made of `fresh` (the run passes its request id, unique already) or a new UUID."""
     if header:
         return SessionKey(header, keyed=True)
     if user:
         kind = USER_KEY_KINDS.get(endpoint, "openai-user")
         return SessionKey(f"agent:{agent_id}:{kind}:{user.lower()}", keyed=True)
-    return SessionKey(f"agent:{agent_id}:openai:{uuid.uuid4()}", keyed=False)
+    return SessionKey(f"agent:{agent_id}:openai:{fresh or uuid.uuid4()}", keyed=False)
 
 
 def overlap(stored: Sequence[Message], incoming: Sequence[Message]) -> int:

@@ -27,6 +27,11 @@ def _texts(request: ChatRequest) -> list[str]:
     return texts
 
 
+def templated(request: ChatRequest) -> bool:
+    """Whether any scanned text holds `${` (most requests: no, and nothing else is scanned)."""
+    return any("${" in text for text in _texts(request))
+
+
 def referenced(request: ChatRequest) -> list[str]:
     """The names referenced by `${…}`, each once, in order of first appearance."""
     names: dict[str, None] = {}
@@ -62,7 +67,7 @@ def _expand_message(message: Message, display: Mapping[str, str]) -> Message:
 
 def expand(request: ChatRequest, display: Mapping[str, str]) -> ChatRequest:
     """Replace every `${name}` by `display[name]` (each name must be there) and unescape `\\${}`."""
-    if not any("${" in text for text in _texts(request)):
+    if not templated(request):
         return request
     return replace(
         request,
