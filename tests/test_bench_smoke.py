@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 pytestmark = pytest.mark.timeout(120)
-BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench"
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+BENCH = SCRIPTS / "bench"
 SCENARIOS = {
     "chat",
     "chat-stream",
@@ -24,6 +25,14 @@ SCENARIOS = {
     "chat→responses-stream",
     "messages→chat",
     "messages→chat-stream",
+}
+PAIRED = {  # scenario → the baseline measured beside it on Fased, in the same rounds
+    "persona": "chat",
+    "persona-stream": "chat-stream",
+    "chat→responses": "chat",
+    "chat→responses-stream": "chat-stream",
+    "messages→chat": "chat",
+    "messages→chat-stream": "chat-stream",
 }
 
 
@@ -56,6 +65,27 @@ def test_quick_bench_runs_every_scenario(tmp_path: Path) -> None:
     assert all(row["ttfb_p50_ms"] is not None for row in streamed)
     assert {line["check"] for line in document["budget"]}
     assert document["machine"]["nproc"] >= 1
+    for row in rows:  # each persona and conversion row has its baseline, from the same rounds
+        if row["paired"]:
+            assert row["target"] == "fased" and row["scenario"] == PAIRED[row["paired"]], row
+    assert {row["paired"] for row in rows} == {"", *PAIRED}
+    budget = {line["check"]: line["value"] for line in document["budget"]}
+    assert budget["persona c=4: throughput cost vs bare chat"] is not None
+    assert budget["persona-stream c=4: CPU per request vs bare chat-stream"] is not None
+
+
+def test_markdown_names_the_paired_rows(tmp_path: Path) -> None:
+    row = {"scenario": "chat", "target": "fased", "concurrency": 4, "paired": "persona"}
+    results = tmp_path / "bench.json"
+    results.write_text(json.dumps({"rows": [row], "budget": []}))
+    markdown = subprocess.run(
+        [sys.executable, "-m", "fased_bench.markdown", str(results)],
+        env={**os.environ, "PYTHONPATH": str(SCRIPTS)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "| persona (bare) | fased | 4 |" in markdown
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from fased_bench.report import budget
-from fased_bench.runner import Row
+from fased_bench.runner import Row, label
 
 COLUMNS = (
     ("scenario", "scenario"),
@@ -40,7 +40,8 @@ def tables(document: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |"]
     lines.append("|" + "---|" * len(COLUMNS))
     for row in document["rows"]:
-        lines.append("| " + " | ".join(_cell(row.get(key)) for key, _ in COLUMNS) + " |")
+        cells = {**row, "scenario": label(row["scenario"], row.get("paired", ""))}
+        lines.append("| " + " | ".join(_cell(cells.get(key)) for key, _ in COLUMNS) + " |")
     lines += ["", "| budget check | value | limit | met |", "|---|---|---|---|"]
     for check in _budget(document):
         met = {True: "yes", False: "**no**", None: "-"}[check["met"]]

@@ -90,7 +90,9 @@ def usage_of(pid: int) -> Usage:
 
 def _with_parent(command: list[str]) -> list[str]:
     """The command, made to get SIGTERM when the harness dies, however it dies (util-linux
-    `setpriv --pdeathsig`, where it exists), so a killed run leaves no server behind."""
+    `setpriv --pdeathsig`, where it exists), so a killed run leaves no server behind (a gateway
+    with `--workers` passes the SIGTERM on to its workers). The signal follows the thread that
+    started the process: start servers from the event loop's thread, not in `to_thread`."""
     setpriv = shutil.which("setpriv")
     return [setpriv, "--pdeathsig", "TERM", "--", *command] if setpriv else command
 

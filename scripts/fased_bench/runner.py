@@ -1,5 +1,7 @@
 """One benchmark run: start the targets, drive every scenario at every concurrency with the
-targets alternating, measure what each server used, stop everything."""
+targets alternating (and a scenario compared with another, such as the persona with the bare
+model, alternating with that baseline on Fased), measure what each server used, stop
+everything."""
 
 from __future__ import annotations
 
@@ -57,6 +59,18 @@ class Row:
     peak_mb: float
     error_sample: list[str] = field(default_factory=list)
     round_rps: list[float] = field(default_factory=list)  # every round's; the row is the best
+    # set on a baseline measured in the rounds of another scenario: that scenario's name
+    paired: str = ""
+
+    @property
+    def label(self) -> str:
+        return label(self.scenario, self.paired)
+
+
+def label(scenario: str, paired: str) -> str:
+    """How a row is named in the tables: `persona (bare)` is the persona's baseline (`chat`),
+    measured on Fased in the persona's rounds."""
+    return f"{paired} (bare)" if paired else scenario
 
 
 @dataclass
@@ -109,40 +123,53 @@ class Bench:
             return False
         return True
 
-    def targets_of(self, scenario: Scenario, concurrency: int) -> list[str]:
+    def turns(self, scenario: Scenario, concurrency: int) -> list[tuple[Scenario, str]]:
+        """What takes turns in the rounds: the scenario on each of its targets and, when it is
+        compared with another scenario (its `baseline`), that one on Fased as well, so that
+        both are measured in the same moments of a shared machine."""
         names = [t for t in scenario.targets if t in self.servers]
         if concurrency == 1:  # workers share load, not latency
             names = [t for t in names if t != "scaled"]
-        return names
+        turns = [(scenario, name) for name in names]
+        if scenario.baseline != scenario.name and "fased" in names:
+            baseline = next(s for s in scenarios() if s.name == scenario.baseline)
+            turns.append((baseline, "fased"))
+        return turns
 
     async def run(self) -> None:
         plan = self.plan
         for scenario in scenarios():
             if plan.only and scenario.name not in plan.only:
                 continue
-            warmed: set[str] = set()
+            warmed: set[tuple[str, str]] = set()
             for concurrency in plan.concurrencies:
-                names = self.targets_of(scenario, concurrency)
-                for name in names:
-                    if name not in warmed and plan.warmup > 0:
-                        await self.load(scenario, name, concurrency, plan.warmup)
-                        warmed.add(name)
-                self.rows += await self.rounds(scenario, names, concurrency)
+                turns = self.turns(scenario, concurrency)
+                for each, name in turns:
+                    if (each.name, name) not in warmed and plan.warmup > 0:
+                        await self.load(each, name, concurrency, plan.warmup)
+                        warmed.add((each.name, name))
+                self.rows += await self.rounds(scenario, turns, concurrency)
         await self.repeat()
 
-    async def rounds(self, scenario: Scenario, names: list[str], concurrency: int) -> list[Row]:
-        """`plan.rounds` short runs per target, the targets alternating in a rotating order;
-        each target's row is its best round (the one least disturbed by anything else on the
-        machine), with every round's requests/s kept beside it."""
-        runs: dict[str, list[Row]] = {name: [] for name in names}
+    async def rounds(
+        self, scenario: Scenario, turns: list[tuple[Scenario, str]], concurrency: int
+    ) -> list[Row]:
+        """`plan.rounds` short runs of each turn, alternating in a rotating order; each turn's
+        row is its best round (the one least disturbed by anything else on the machine), with
+        every round's requests/s kept beside it. A baseline's row names the scenario it was
+        paired with."""
+        runs: list[list[Row]] = [[] for _ in turns]
+        order = list(range(len(turns)))
         for index in range(self.plan.rounds):
-            turn = (index + len(self.rows)) % len(names)
-            for name in names[turn:] + names[:turn]:
-                runs[name].append(await self.measure(scenario, name, concurrency))
+            turn = (index + len(self.rows)) % len(turns)
+            for slot in order[turn:] + order[:turn]:
+                runs[slot].append(await self.measure(*turns[slot], concurrency))
         best = []
-        for name in names:
-            row = max(runs[name], key=lambda r: r.rps)
-            row.round_rps = [r.rps for r in runs[name]]
+        for (each, _), tries in zip(turns, runs, strict=True):
+            row = max(tries, key=lambda r: r.rps)
+            row.round_rps = [r.rps for r in tries]
+            if each is not scenario:
+                row.paired = scenario.name
             best.append(row)
             print(_progress(row), flush=True)
         return best
@@ -215,7 +242,7 @@ def _ms(value: float | None) -> float | None:
 
 def _progress(row: Row) -> str:
     return (
-        f"  {row.scenario:<24} {row.target:<10} c={row.concurrency:<3} "
+        f"  {row.label:<28} {row.target:<10} c={row.concurrency:<3} "
         f"{row.rps:>8.1f} req/s  p50 {row.p50_ms} ms  CPU/req {row.cpu_us_per_req} µs  "
         f"errors {row.errors}"
     )

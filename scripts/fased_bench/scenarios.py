@@ -2,7 +2,8 @@
 
 `chat` and `chat-stream` (a bare catalog model) run on every target, so Fased is measured beside
 the fake upstream itself (`direct`), the reference forwarder and LiteLLM; the persona and
-conversion scenarios run on Fased and are compared with its bare `chat` rows.
+conversion scenarios run on Fased, each paired with its baseline (`chat` or `chat-stream`), which
+the runner measures on Fased in the same rounds.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Scenario:
     body: bytes
     stream: bool
     targets: tuple[str, ...]
-    baseline: str  # the scenario whose Fased rows this one is compared with
+    baseline: str  # compared with: when another scenario, measured beside it on Fased
 
     def shot(self, target: str, base_url: str) -> Shot:
         if target == "litellm":
