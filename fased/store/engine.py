@@ -11,12 +11,22 @@ IMMEDIATE` for writes so that a writer takes the write lock before it reads, and
 half-way with "database is locked" when it upgrades a read lock. Readers use a plain `BEGIN` and
 are never blocked by the writer (WAL). On PostgreSQL both are ordinary READ COMMITTED
 transactions; the repositories take row locks where they need them.
+
+The SQLite write lock is never left behind by a connection SQLAlchemy throws away: a task
+cancelled in the middle of a statement makes SQLAlchemy invalidate and close its connection
+instead of rolling back, and closing a connection whose statement is still active (a RETURNING
+row not yet fetched) leaves the transaction open, write lock included, until that statement is
+garbage-collected. Our connections roll back in `close()` (`_SQLiteConnection`), in the driver's
+thread, before anything else runs on them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -141,7 +151,7 @@ async def open_database(url: str, *, busy_timeout: float = 5.0, echo: bool = Fal
     if target.get_backend_name() == "postgresql":
         return Database(create_async_engine(target, echo=echo, pool_pre_ping=True))
     Path(target.database or "").parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(target, echo=echo)
+    engine = create_async_engine(target, echo=echo, connect_args={"factory": _SQLiteConnection})
     _configure_sqlite(engine, busy_timeout)
     return Database(engine, busy_timeout=busy_timeout)
 
@@ -194,19 +204,60 @@ def _sqlite_url(path: str) -> URL:
     return URL.create(_SQLITE_DRIVER, database=str(Path(path).expanduser()))
 
 
+class _SQLiteConnection(sqlite3.Connection):
+    """A driver connection that rolls back an open transaction before it closes.
+
+    `sqlite3.Connection.close()` on a connection with a statement still active does not end its
+    transaction: SQLite keeps the connection (a "zombie") and the write lock until the statement
+    is finalized, i.e. until Python collects the cursor. That happens when SQLAlchemy closes a
+    connection it invalidated because a task was cancelled while a statement ran.
+    """
+
+    def close(self) -> None:
+        if self.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.rollback()
+        super().close()
+
+
+def _is_busy(error: BaseException) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def _switch_to_wal(cursor: Any, busy_timeout: float) -> None:
+    """`PRAGMA journal_mode=WAL`, waiting within the busy timeout for a writer in the way.
+
+    Switching a database that is not in WAL mode yet (a new file) takes a read lock, then
+    upgrades it to the write lock; when another connection holds that (another process switching
+    or migrating the same new file), SQLite answers SQLITE_BUSY at once instead of calling the
+    busy handler, which would deadlock on an upgrade. So wait for that writer with `BEGIN
+    IMMEDIATE`, which does wait in the busy handler, let go at once, and switch again (by then
+    the other connection has usually switched the file already and there is nothing to write).
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as error:
+            if not _is_busy(error) or time.monotonic() >= deadline:
+                raise
+        cursor.execute("BEGIN IMMEDIATE")  # bounded by the busy timeout
+        cursor.execute("ROLLBACK")
+
+
 def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
-    pragmas = (  # the busy timeout first: switching to WAL can itself wait for a lock
-        f"PRAGMA busy_timeout={int(busy_timeout * 1000)}",
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=NORMAL",
-        "PRAGMA foreign_keys=ON",
-    )
+    pragmas = ("PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Stop the driver from emitting BEGIN (and COMMIT before DDL) itself.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            # The busy timeout first: switching to WAL can itself wait for a lock.
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            _switch_to_wal(cursor, busy_timeout)
             for pragma in pragmas:
                 cursor.execute(pragma)
         finally:
