@@ -13,6 +13,7 @@ from aiohttp import web
 from fased.config import Paths, Settings
 from fased.deps import open_deps
 from fased.keys import CHANNEL, DEPS, REQUEST_ID
+from fased.metrics import Metrics
 from fased.web import chat, compile, faces, health, messages, models, responses
 from fased.web.middleware import middlewares
 from fased.ws.channel import Channel, build_channel
@@ -45,6 +46,7 @@ async def _close_channel(app: web.Application) -> None:
 def _routes(app: web.Application, channel: Channel) -> None:
     app.router.add_get("/health", health.health)
     app.router.add_get("/ready", health.ready)
+    app.router.add_get("/metrics", health.metrics)
     app.router.add_get("/v1/models", models.list_models)
     app.router.add_get("/v1/models/{model_id:.+}", models.get_model)
     app.router.add_post("/v1/chat/completions", chat.chat_completions)
@@ -62,15 +64,19 @@ def create_app(
     *,
     overrides: dict[str, Any] | None = None,
     channel_policy: ChannelPolicy | None = None,
+    worker: int = 0,
 ) -> web.Application:
     """`overrides`: the command-line flags, which `config.patch` re-applies like a reload;
-    `channel_policy`: the control channel's limits and timings (tests shorten them)."""
+    `channel_policy`: the control channel's limits and timings (tests shorten them);
+    `worker`: the process's index under `--workers N`, its metrics' `worker` label."""
     app = web.Application(middlewares=middlewares(), client_max_size=settings.uploads.max_bytes)
     channel = build_channel(channel_policy or ChannelPolicy(), overrides)
     app[CHANNEL] = channel
+    metrics = Metrics(worker)
+    metrics.count_ws_clients(lambda: channel.clients)
 
     async def deps_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with open_deps(settings, paths) as deps:
+        async with open_deps(settings, paths, metrics) as deps:
             deps.started_at = time.time()
             app[DEPS] = deps
             yield

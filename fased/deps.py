@@ -24,6 +24,7 @@ from fased.faces.backend import FacesBackend, open_faces
 from fased.faces.compile.runner import CompileRunner
 from fased.faces.documents import DocumentService
 from fased.faces.service import FaceService
+from fased.metrics import Metrics
 from fased.providers.catalog import Catalog
 from fased.providers.registry import ProviderRegistry, open_providers
 from fased.store.engine import Database, migrate, open_database
@@ -49,6 +50,7 @@ class Deps:
     faces: FaceService
     documents: DocumentService
     compiler: CompileRunner
+    metrics: Metrics
     responses: ResponseStore = field(init=False)
     limiter: AuthLimiter = field(init=False)
     credentials: Credentials = field(init=False)
@@ -124,8 +126,12 @@ def prepare_state(paths: Paths) -> None:
 
 
 @asynccontextmanager
-async def open_deps(settings: Settings, paths: Paths) -> AsyncIterator[Deps]:
-    """Open every resource in order and close them in reverse (usage flushed last-but-one)."""
+async def open_deps(
+    settings: Settings, paths: Paths, metrics: Metrics | None = None
+) -> AsyncIterator[Deps]:
+    """Open every resource in order and close them in reverse (usage flushed last-but-one).
+    `metrics`: the app's (`create_app`), recorded into by the usage recorder and providers."""
+    metrics = Metrics() if metrics is None else metrics
     prepare_state(paths)
     token = ensure_token(settings, paths)
     url = database_url(settings, paths)
@@ -133,10 +139,10 @@ async def open_deps(settings: Settings, paths: Paths) -> AsyncIterator[Deps]:
     async with AsyncExitStack() as stack:
         db = await open_database(url)
         stack.push_async_callback(db.close)
-        usage = UsageRecorder(db)
+        usage = UsageRecorder(db, metrics=metrics)
         await usage.start()
         stack.push_async_callback(usage.close)
-        providers = await open_providers(settings, os.environ)
+        providers = await open_providers(settings, os.environ, metrics=metrics)
         stack.push_async_callback(providers.close)
         backend = await stack.enter_async_context(
             open_faces(
@@ -150,5 +156,13 @@ async def open_deps(settings: Settings, paths: Paths) -> AsyncIterator[Deps]:
             )
         )
         yield Deps(
-            settings, paths, token, db, SessionStore(db), usage, providers, *faces_of(backend)
+            settings,
+            paths,
+            token,
+            db,
+            SessionStore(db),
+            usage,
+            providers,
+            *faces_of(backend),
+            metrics,
         )

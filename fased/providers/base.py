@@ -13,6 +13,7 @@ from typing import Protocol
 
 from fased.canonical import ChatRequest, Event
 from fased.config import ProviderSettings
+from fased.metrics import Metrics
 from fased.providers.catalog import CatalogEntry
 
 
@@ -38,5 +39,6 @@ class Provider(Protocol):
         ...
 
 
-ProviderFactory = Callable[[str, ProviderSettings], Awaitable[Provider]]
-"""Opens a provider from its configured name and settings (the kinds registry holds these)."""
+ProviderFactory = Callable[[str, ProviderSettings, Metrics | None], Awaitable[Provider]]
+"""Opens a provider from its configured name and settings (the kinds registry holds these);
+an HTTP provider records its upstream calls into the metrics, when given."""

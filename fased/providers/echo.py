@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator
 
 from fased.canonical import ChatRequest, Event, Finish, MessageStart, TextDelta, Usage
 from fased.config import ProviderSettings
+from fased.metrics import Metrics
 from fased.providers.catalog import CatalogEntry
 from fased.providers.tokens import estimate_message_tokens, estimate_tokens
 
@@ -49,8 +50,10 @@ class EchoProvider:
         self.name = name
 
     @classmethod
-    async def open(cls, name: str, settings: ProviderSettings) -> EchoProvider:
-        return cls(name)
+    async def open(
+        cls, name: str, settings: ProviderSettings, metrics: Metrics | None = None
+    ) -> EchoProvider:
+        return cls(name)  # no upstream: nothing to measure
 
     async def stream(
         self, request: ChatRequest, entry: CatalogEntry

@@ -17,6 +17,7 @@ import structlog
 
 from fased.canonical import ChatRequest, Event
 from fased.config import ProviderSettings
+from fased.metrics import Metrics
 from fased.providers.catalog import CatalogEntry
 from fased.providers.upstream import Upstream, Wire
 
@@ -46,10 +47,12 @@ class HTTPProvider:
         raise NotImplementedError
 
     @classmethod
-    async def open(cls, name: str, settings: ProviderSettings) -> Self:
+    async def open(
+        cls, name: str, settings: ProviderSettings, metrics: Metrics | None = None
+    ) -> Self:
         """The provider with its own pooled session (timeouts suited to long streams)."""
         cls.wire(name, settings)  # fail on a bad config before opening anything
-        return cls(Upstream.open(name, settings, overloaded=cls.overloaded))
+        return cls(Upstream.open(name, settings, overloaded=cls.overloaded, metrics=metrics))
 
     async def close(self) -> None:
         await self._upstream.close()

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Mapping
 from fased.canonical import ChatRequest, Event
 from fased.config import ProviderSettings
 from fased.errors import ServiceUnavailable
+from fased.metrics import Metrics
 from fased.providers.base import Provider
 from fased.providers.catalog import Api, CatalogEntry
 from fased.providers.openai_compat import OpenAIChatProvider, openai_url
@@ -37,9 +38,11 @@ class OpenAIProvider:
         }
 
     @classmethod
-    async def open(cls, name: str, settings: ProviderSettings) -> OpenAIProvider:
+    async def open(
+        cls, name: str, settings: ProviderSettings, metrics: Metrics | None = None
+    ) -> OpenAIProvider:
         openai_url(name, settings, "")  # fail on a bad config before opening anything
-        return cls(Upstream.open(name, settings))
+        return cls(Upstream.open(name, settings, metrics=metrics))
 
     async def close(self) -> None:
         await self._upstream.close()

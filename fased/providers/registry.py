@@ -17,6 +17,7 @@ import structlog
 
 from fased.config import ProviderSettings, Settings
 from fased.errors import ConfigError, ProviderNotConfigured, ServiceUnavailable
+from fased.metrics import Metrics
 from fased.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
 from fased.providers.anthropic import AnthropicProvider
 from fased.providers.base import Provider, ProviderFactory
@@ -186,7 +187,9 @@ def declared_providers(settings: Settings, env: Mapping[str, str]) -> dict[str, 
     return providers
 
 
-async def _open_slot(name: str, settings: ProviderSettings, kind: ProviderKind) -> _Slot:
+async def _open_slot(
+    name: str, settings: ProviderSettings, kind: ProviderKind, metrics: Metrics | None
+) -> _Slot:
     if kind.needs_key and not settings.api_key:
         problem = (
             f"provider {name} is not configured: it has no API key; set providers.{name}.apiKey"
@@ -197,15 +200,18 @@ async def _open_slot(name: str, settings: ProviderSettings, kind: ProviderKind) 
     if kind.factory is None:
         problem = f"provider {name} is configured, but {kind.missing}"
         return _Slot(settings.kind, kind.apis, None, problem)
-    return _Slot(settings.kind, kind.apis, await kind.factory(name, settings))
+    return _Slot(settings.kind, kind.apis, await kind.factory(name, settings, metrics))
 
 
 async def open_providers(
     settings: Settings,
     env: Mapping[str, str],
     kinds: Mapping[str, ProviderKind] | None = None,
+    *,
+    metrics: Metrics | None = None,
 ) -> ProviderRegistry:
-    """Open every declared provider (one pooled HTTP session each); close them with `close()`."""
+    """Open every declared provider (one pooled HTTP session each); close them with `close()`.
+    `metrics`: where the providers record their upstream calls (none in some tests)."""
     kinds = builtin_kinds() if kinds is None else kinds
     slots: dict[str, _Slot] = {}
     try:
@@ -215,7 +221,7 @@ async def open_providers(
                 raise ConfigError(
                     [f"providers.{name}.kind: no client for {provider_settings.kind!r}"]
                 )
-            slots[name] = await _open_slot(name, provider_settings, kind)
+            slots[name] = await _open_slot(name, provider_settings, kind, metrics)
             logger.debug("provider_opened", provider=name, kind=provider_settings.kind)
     except BaseException:
         await ProviderRegistry(slots).close()

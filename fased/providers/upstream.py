@@ -35,6 +35,7 @@ from fased.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from fased.metrics import Metrics
 from fased.wire.sse import SSEMessage, SSEParser
 
 logger = structlog.get_logger(__name__)
@@ -101,9 +102,10 @@ class Upstream:
 
     `overloaded` lists the statuses that mean "the upstream is over capacity, retry later"
     (Anthropic's 529): they become a 503 with the upstream's `Retry-After`, not a 502.
+    `metrics`, when given, times each call to its response headers and counts the failures.
     """
 
-    __slots__ = ("_key", "_overloaded", "_session", "name", "settings")
+    __slots__ = ("_key", "_latency", "_metrics", "_overloaded", "_session", "name", "settings")
 
     def __init__(
         self,
@@ -112,18 +114,26 @@ class Upstream:
         session: aiohttp.ClientSession,
         *,
         overloaded: frozenset[int] = frozenset(),
+        metrics: Metrics | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
         self._session = session
         self._key = settings.api_key
         self._overloaded = overloaded
+        self._metrics = metrics
+        self._latency = None if metrics is None else metrics.upstream_latency(name)
 
     @classmethod
     def open(
-        cls, name: str, settings: ProviderSettings, *, overloaded: frozenset[int] = frozenset()
+        cls,
+        name: str,
+        settings: ProviderSettings,
+        *,
+        overloaded: frozenset[int] = frozenset(),
+        metrics: Metrics | None = None,
     ) -> Upstream:
-        return cls(name, settings, open_session(settings), overloaded=overloaded)
+        return cls(name, settings, open_session(settings), overloaded=overloaded, metrics=metrics)
 
     async def close(self) -> None:
         await self._session.close()
@@ -152,6 +162,8 @@ class Upstream:
         except FAILURES as exc:
             error = self.failure(exc, wire.url)
             logger.info("upstream_failed", provider=self.name, code=error.code, started=started)
+            if self._metrics is not None:
+                self._metrics.upstream_error(self.name, error.code)
             if not started:
                 raise error from None
             yield StreamError(error.status, error.code, error.message)
@@ -164,7 +176,9 @@ class Upstream:
             raise early(f"provider {self.name}: {first.message}", code=first.code)
 
     async def _send(self, wire: Wire, payload: bytes, streaming: bool) -> aiohttp.ClientResponse:
-        """POST the request; a connection error before any response byte is retried once."""
+        """POST the request; a connection error before any response byte is retried once.
+        Timed from the first attempt to the response headers, whatever their status."""
+        sent = time.perf_counter()
         try:
             response = await self._post(wire, payload, streaming)
         except aiohttp.ClientConnectionError as exc:
@@ -172,6 +186,8 @@ class Upstream:
                 raise
             logger.info("upstream_retry", provider=self.name, error=type(exc).__name__)
             response = await self._post(wire, payload, streaming)
+        if self._latency is not None:
+            self._latency.observe(time.perf_counter() - sent)
         if response.status >= 300:
             raise await self._status_error(response)
         return response

@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.exc import DataError, IntegrityError
 
 from fased.canonical import Usage
+from fased.metrics import Metrics
 from fased.store.engine import Database
 from fased.store.schema import USAGE_STATUSES, usage_records
 
@@ -126,7 +127,8 @@ class UsageRecorder:
     """Buffers usage records and writes them in batches from a background task.
 
     `max_buffered` bounds memory while the database is unreachable: past it, new records are
-    dropped and counted, and the count is logged at the next flush.
+    dropped and counted, and the count is logged at the next flush. `metrics`, when given, counts
+    every record's tokens and cost (dropped ones too: they were used).
     """
 
     def __init__(
@@ -136,8 +138,10 @@ class UsageRecorder:
         flush_interval: float = 1.0,
         max_batch: int = 500,
         max_buffered: int = 100_000,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._sql = insert_sql(db.dialect)
         self._flush_interval = flush_interval
         self._max_batch = max_batch
@@ -157,6 +161,18 @@ class UsageRecorder:
 
     def record(self, rec: UsageRecord) -> None:
         """Queue a record. Never blocks, never touches the database, never raises."""
+        if self._metrics is not None:
+            self._metrics.usage(
+                rec.provider,
+                rec.model,
+                tokens=(
+                    rec.input_tokens,
+                    rec.output_tokens,
+                    rec.cached_input_tokens,
+                    rec.reasoning_tokens,
+                ),
+                cost_usd=rec.cost_usd,
+            )
         if len(self._buffer) >= self._max_buffered:
             self._dropped += 1
             return

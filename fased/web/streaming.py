@@ -11,6 +11,7 @@ from aiohttp import web
 
 from fased.canonical import Event, Reply, ReplyBuilder, StreamError
 from fased.errors import FasedError, UpstreamError
+from fased.keys import DEPS
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -132,22 +133,24 @@ async def stream_sse(
     """Stream a run as SSE. The first event is awaited before the headers go out, so an
     upstream that fails at once is answered with a real HTTP status, not an in-stream error.
     The run is read by a producer task while this one writes (see `_Outbox`); when the client
-    goes away, the producer is cancelled and the run closed (usage is still recorded)."""
-    async with contextlib.aclosing(events):
-        first = await anext(events, None)
-        response = web.StreamResponse(headers={**SSE_HEADERS, **headers})
-        await response.prepare(request)
-        out = _Outbox()
-        if first is not None:
-            out.put(encoder.encode(first))
-        producer = asyncio.create_task(_produce(events, encoder, out))
-        try:
-            await _deliver(response, out, ping, keep_alive)
-        except BaseException:
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
-            raise
-        await producer  # its own failure, if any, after what it sent was written
-    await response.write_eof()
+    goes away, the producer is cancelled and the run closed (usage is still recorded).
+    Counted in `fased_open_streams` from the first await to the end."""
+    with request.app[DEPS].metrics.open_streams.track_inprogress():
+        async with contextlib.aclosing(events):
+            first = await anext(events, None)
+            response = web.StreamResponse(headers={**SSE_HEADERS, **headers})
+            await response.prepare(request)
+            out = _Outbox()
+            if first is not None:
+                out.put(encoder.encode(first))
+            producer = asyncio.create_task(_produce(events, encoder, out))
+            try:
+                await _deliver(response, out, ping, keep_alive)
+            except BaseException:
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer
+                raise
+            await producer  # its own failure, if any, after what it sent was written
+        await response.write_eof()
     return response

@@ -10,6 +10,7 @@ from aiohttp import web
 from fased.canonical import ChatRequest, Message, TextDelta, TextPart
 from fased.config import ProviderSettings, Settings, build_settings
 from fased.errors import ConfigError, ProviderNotConfigured, ServiceUnavailable
+from fased.metrics import Metrics
 from fased.providers.anthropic import AnthropicProvider
 from fased.providers.base import Provider
 from fased.providers.catalog import Catalog, CatalogEntry
@@ -220,7 +221,9 @@ async def test_openai_compatible_without_base_url_is_a_config_error() -> None:
 async def test_a_kind_is_added_through_the_same_registry_an_extension_would_use() -> None:
     opened: list[str] = []
 
-    async def open_custom(name: str, provider_settings: ProviderSettings) -> EchoProvider:
+    async def open_custom(
+        name: str, provider_settings: ProviderSettings, metrics: Metrics | None
+    ) -> EchoProvider:
         opened.append(name)
         return EchoProvider(name)
 
@@ -238,10 +241,14 @@ async def test_opening_fails_cleanly_when_a_factory_fails() -> None:
         async def close(self) -> None:
             closed.append(self.name)
 
-    async def open_tracked(name: str, provider_settings: ProviderSettings) -> EchoProvider:
+    async def open_tracked(
+        name: str, provider_settings: ProviderSettings, metrics: Metrics | None
+    ) -> EchoProvider:
         return Tracked(name)
 
-    async def fail(name: str, provider_settings: ProviderSettings) -> EchoProvider:
+    async def fail(
+        name: str, provider_settings: ProviderSettings, metrics: Metrics | None
+    ) -> EchoProvider:
         raise RuntimeError("boom")
 
     kinds: dict[str, ProviderKind] = {
