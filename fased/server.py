@@ -62,6 +62,7 @@ class Daemon:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     port: int | None = None  # a worker's: the port its parent checked (else gateway.port)
     reuse_port: bool = False  # a worker shares the port with its siblings
+    worker: int = 0  # a worker's index: its metrics' `worker` label
 
     def reload(self, app: web.Application) -> None:
         try:
@@ -79,7 +80,7 @@ class Daemon:
         gateway = self.settings.gateway
         port = gateway.port if self.port is None else self.port
         sock = bind_socket(gateway.host, port, reuse_port=self.reuse_port)
-        app = create_app(self.settings, self.paths, overrides=self.overrides)
+        app = create_app(self.settings, self.paths, overrides=self.overrides, worker=self.worker)
         runner = web.AppRunner(
             app,
             handle_signals=False,
@@ -125,10 +126,10 @@ class Daemon:
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """asyncio's event loop, or uvloop's with `FASED_EVENT_LOOP=uvloop` when it is installed
-    (`pip install 'fased[speed]'`). Opt-in: uvloop costs ~8% less CPU per request, but the
-    gateway's memory grew under it where asyncio's stays flat (docs/performance.md)."""
-    if os.environ.get("FASED_EVENT_LOOP", "asyncio").lower() != "uvloop":
+    """uvloop's event loop when it is installed (a dependency on Linux and macOS: ~9% fewer
+    instructions per request, docs/performance.md), else asyncio's; `FASED_EVENT_LOOP=asyncio`
+    keeps asyncio's."""
+    if os.environ.get("FASED_EVENT_LOOP", "uvloop").lower() == "asyncio":
         return None
     try:
         uvloop = importlib.import_module("uvloop")
@@ -159,6 +160,9 @@ async def prepare_shared_state(settings: Settings, paths: Paths) -> None:
 
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# how a worker ends when the parent stops it: drained (0), or killed by the forwarded signal
+# before its daemon had installed its handlers (a stop during start-up)
+STOPPED = frozenset({0, -signal.SIGTERM, -signal.SIGINT})
 
 
 @dataclass
@@ -190,7 +194,11 @@ class Workers:
         previous = {sig: signal.signal(sig, self._forward) for sig in FORWARDED}
         try:
             for index in range(self.count):
+                if self.stopping:
+                    break
                 self._fork(index, port)
+            if self.stopping:  # a stop during the forks may have missed the newest worker
+                self._forward(signal.SIGTERM, None)
             log.info("gateway_workers_started", workers=self.count, pids=sorted(self.pids))
             return self._wait()
         finally:
@@ -204,10 +212,16 @@ class Workers:
             return
         code = 1
         try:
-            for sig in FORWARDED:
-                signal.signal(sig, signal.SIG_DFL)
+            # Until the daemon installs its handlers: a stop ends the worker at once (the parent
+            # counts that as a clean stop), a reload is ignored (the worker is reading the
+            # config it would reload; SIG_DFL would kill it).
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
             structlog.contextvars.bind_contextvars(worker=index)
-            daemon = Daemon(self.settings, self.paths, self.overrides, port=port, reuse_port=True)
+            daemon = Daemon(
+                self.settings, self.paths, self.overrides, port=port, reuse_port=True, worker=index
+            )
             run_async(daemon.serve())
             code = 0
         except StartupError as exc:
@@ -232,7 +246,7 @@ class Workers:
             pid, status = os.wait()
             index = self.pids.pop(pid, None)
             exit_code = os.waitstatus_to_exitcode(status)
-            if index is None or (self.stopping and exit_code == 0):
+            if index is None or (self.stopping and exit_code in STOPPED):
                 continue
             log.error("gateway_worker_exited", worker=index, pid=pid, code=exit_code)
             code = 1

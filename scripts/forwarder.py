@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--upstream", required=True, help="base URL, e.g. http://127.0.0.1:8001")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    if os.environ.get("FASED_EVENT_LOOP") == "uvloop":  # the same loop as the gateway's
+    if os.environ.get("FASED_EVENT_LOOP") != "asyncio":  # the same loop as the gateway's
         try:
             import uvloop
 

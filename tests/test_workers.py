@@ -102,6 +102,10 @@ async def test_sighup_reaches_every_worker(tmp_path: Path) -> None:
     write_config(state)
     with running(state, "--workers", "2") as gateway:
         await gateway.wait_ready()
+        for _ in range(100):  # one worker answering does not mean both are up
+            if gateway.output().count("gateway_listening") == 2:
+                break
+            await asyncio.sleep(0.1)
         gateway.signal(signal.SIGHUP)
         for _ in range(50):
             if gateway.output().count("config_reloaded") == 2:
@@ -112,3 +116,26 @@ async def test_sighup_reaches_every_worker(tmp_path: Path) -> None:
             json.loads(line) for line in gateway.output().splitlines() if "reloaded" in line
         ]
     assert {line["worker"] for line in reloaded} == {0, 1}
+
+
+async def test_a_stop_or_reload_during_start_up_is_clean(tmp_path: Path) -> None:
+    """Signals that reach the workers before their handlers exist: a reload is ignored (it
+    used to kill the worker, and with it the gateway), a stop ends them and the gateway exits 0."""
+    state = tmp_path / "state"
+    write_config(state)
+    with running(state, "--workers", "2") as gateway:
+        for _ in range(200):  # the workers are forked: signal before they listen
+            if "gateway_workers_started" in gateway.output():
+                break
+            await asyncio.sleep(0.01)
+        gateway.signal(signal.SIGHUP)
+        await gateway.wait_ready()
+        assert gateway.process.poll() is None
+        assert "gateway_worker_exited" not in gateway.output()
+        assert gateway.stop() == 0
+    with running(state, "--workers", "2") as gateway:
+        for _ in range(200):
+            if "gateway_workers_started" in gateway.output():
+                break
+            await asyncio.sleep(0.01)
+        assert gateway.stop() == 0, gateway.output()

@@ -50,7 +50,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--driver", choices=("auto", "wrk", "builtin"), default="auto", help="load generator"
     )
     parser.add_argument(
-        "--uvloop", action="store_true", help="Fased and the forwarder on uvloop (opt-in)"
+        "--asyncio",
+        action="store_true",
+        help="Fased and the forwarder on asyncio's loop (default: uvloop, as Fased runs)",
     )
     parser.add_argument("--only", nargs="+", default=None, help="these scenarios only")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="LiteLLM's venv here")
@@ -100,8 +102,8 @@ def main() -> None:
     # SIGTERM ends the run like Ctrl-C: the servers are stopped on the way out
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.pop("FASED_EVENT_LOOP", None)
-    if args.uvloop:
-        os.environ["FASED_EVENT_LOOP"] = "uvloop"
+    if args.asyncio:
+        os.environ["FASED_EVENT_LOOP"] = "asyncio"
     install_fast_loop()
     if args.logs is not None:
         args.logs.mkdir(parents=True, exist_ok=True)

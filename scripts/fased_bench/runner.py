@@ -266,6 +266,6 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "uvloop_importable": loop == "uvloop",
-        "gateway_loop": os.environ.get("FASED_EVENT_LOOP", "asyncio"),
+        "gateway_loop": os.environ.get("FASED_EVENT_LOOP", loop),
         "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
+from fased.web.middleware import new_request_id
 from tests.conftest import AUTH, TOKEN, ClientFactory
 
 CHAT = "/v1/chat/completions"
@@ -177,3 +181,15 @@ async def test_host_checked_on_loopback_bind(
 async def test_auth_mode_none_makes_every_request_the_owner(gateway: ClientFactory) -> None:
     client = await gateway({"gateway": {"auth": {"mode": "none", "token": None}}})
     assert (await client.post(CHAT, json=BODY)).status == 200
+
+
+def test_request_ids_are_time_ordered_and_unique() -> None:
+    """Usage rows are keyed by the request id: later ids sort after earlier ones (the index
+    appends), and the 80 random bits keep ids of the same millisecond apart."""
+    first = new_request_id()
+    time.sleep(0.002)
+    burst = [new_request_id() for _ in range(1000)]
+    assert all(re.fullmatch(r"req_[0-9a-f]{32}", rid) for rid in [first, *burst])
+    assert all(first < rid for rid in burst)
+    assert len(set(burst)) == len(burst)
+    assert int(first[4:16], 16) == pytest.approx(time.time() * 1000, abs=5000)

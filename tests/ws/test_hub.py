@@ -101,8 +101,13 @@ async def test_slow_consumer_is_closed_while_others_keep_working(
 
 
 async def drain_until_closed(ws: aiohttp.ClientWebSocketResponse) -> tuple[int | None, str]:
+    """The close frame the server sent. Its code is read from the frame itself: aiohttp's client
+    sets `ws.close_code` from it, then overwrites it with 1006 when its own close reply finds
+    the transport already closing (the server dropped a consumer that read nothing)."""
     async with asyncio.timeout(20):
         while True:
             message = await ws.receive()
+            if message.type is aiohttp.WSMsgType.CLOSE:
+                return int(message.data), str(message.extra or "")
             if message.type is not aiohttp.WSMsgType.TEXT:
                 return ws.close_code, str(message.extra or "")
