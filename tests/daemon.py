@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -53,6 +54,7 @@ class Gateway:
             env=fased_env(state, FASED_LOGGING__FORMAT="json"),
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: `kill` takes forked workers too
         )
 
     def output(self) -> str:
@@ -94,7 +96,7 @@ def running(state: Path, *args: str) -> Iterator[Gateway]:
     try:
         yield gateway
     finally:
-        if gateway.process.poll() is None:
-            gateway.process.kill()
-            gateway.process.wait()
+        with contextlib.suppress(ProcessLookupError):  # workers may outlive their parent
+            os.killpg(gateway.process.pid, signal.SIGKILL)
+        gateway.process.wait()
         gateway.log.close()
