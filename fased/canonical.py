@@ -13,11 +13,20 @@ from typing import Any, Literal
 Role = Literal["user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
 InboundFormat = Literal["chat", "messages", "responses", "ws", "cli"]
+Effort = Literal["minimal", "low", "medium", "high", "xhigh", "max"]
+
+
+CacheHint = Literal["5m", "1h"]
+"""A prompt-cache breakpoint after a block, and how long the cache lives (Anthropic's
+`cache_control: {"type": "ephemeral", "ttl": …}`; pitfall 9: kept toward Anthropic, dropped
+toward OpenAI, which caches by itself). A hint, not content: it takes no part in equality (a
+resent history still matches its stored turns) and is never stored with a transcript."""
 
 
 @dataclass(frozen=True, slots=True)
 class TextPart:
     text: str
+    cache: CacheHint | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,7 @@ class ToolResultPart:
     tool_call_id: str
     content: str
     is_error: bool = False
+    cache: CacheHint | None = field(default=None, compare=False)
 
 
 Part = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart
@@ -75,6 +85,7 @@ class ToolSpec:
     description: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     strict: bool | None = None
+    cache: CacheHint | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +107,28 @@ class OutputFormat:
 
 
 @dataclass(frozen=True, slots=True)
+class Reasoning:
+    """How much the model should think before it answers, as the client's format said it:
+    OpenAI's `effort` or Anthropic's `budget_tokens` (one of the two is set). An upstream
+    translator that needs the other form derives it with `fased.wire.reasoning`."""
+
+    effort: Effort | None = None
+    budget_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     """One model call, independent of the format it arrived in.
 
     `system` holds the system segments in order; the agent run puts the persona first and the
-    request's own system/developer text after it.
+    request's own system/developer text after it. `reasoning` None leaves the model's default.
     """
 
     model: str
     messages: tuple[Message, ...]
     system: tuple[str, ...] = ()
+    # cache breakpoints after system segments: empty, or one hint (or None) per segment
+    system_cache: tuple[CacheHint | None, ...] = ()
     tools: tuple[ToolSpec, ...] = ()
     tool_choice: ToolChoice | None = None
     temperature: float | None = None
@@ -116,6 +139,7 @@ class ChatRequest:
     parallel_tool_calls: bool | None = None
     user: str | None = None
     stream: bool = False
+    reasoning: Reasoning | None = None
 
 
 # --- stream events -------------------------------------------------------------------------

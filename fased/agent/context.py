@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fased.agent.templates import expand, referenced, templated
-from fased.canonical import ChatRequest, Message
+from fased.canonical import CacheHint, ChatRequest, Message
 from fased.errors import Unprocessable
 from fased.faces.face import Face
 from fased.faces.persona import recent_user_text
@@ -20,6 +20,7 @@ class Context:
 
     messages: tuple[Message, ...]  # templates expanded
     system: tuple[str, ...]  # persona, addendum, referenced profiles, the request's own
+    system_cache: tuple[CacheHint | None, ...]  # the request's breakpoints, still on its own
 
 
 async def _referenced(faces: FaceService, owner_id: str, chat: ChatRequest) -> list[Face]:
@@ -57,5 +58,6 @@ async def build_context(
         profile = await faces.persona(owner_id, other, query, budget)
         if profile:
             head.append(f"Profile of {other.name} (referenced as ${{{other.alias}}}):\n{profile}")
-    system = tuple(text for text in head if text) + chat.system
-    return Context(chat.messages, system)
+    added = tuple(text for text in head if text)
+    cache = (None,) * len(added) + chat.system_cache if chat.system_cache else ()
+    return Context(chat.messages, added + chat.system, cache)

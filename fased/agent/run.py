@@ -169,6 +169,12 @@ async def run_agent(deps: Deps, request: AgentRequest) -> AgentRun:
         new = merged.new
     budget = deps.settings.compile.profile_tokens
     context = await build_context(deps.faces, owner, face, chat, budget)
-    upstream = replace(chat, model=entry.id, messages=context.messages, system=context.system)
+    upstream = replace(
+        chat,
+        model=entry.id,
+        messages=context.messages,
+        system=context.system,
+        system_cache=context.system_cache,
+    )
     log.debug("agent_run_resolved", agent=agent_id, model=entry.id, provider=provider.name)
     return AgentRun(deps, request, face, entry, provider, key, upstream, new)

@@ -57,7 +57,9 @@ def _expand_text(text: str, display: Mapping[str, str]) -> str:
 
 
 def _expand_part(part: Part, display: Mapping[str, str]) -> Part:
-    return TextPart(_expand_text(part.text, display)) if isinstance(part, TextPart) else part
+    if not isinstance(part, TextPart):
+        return part
+    return replace(part, text=_expand_text(part.text, display))  # keeps its cache hint
 
 
 def _expand_message(message: Message, display: Mapping[str, str]) -> Message:

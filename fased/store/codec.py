@@ -9,7 +9,9 @@ Shape (fields equal to their dataclass default are left out, so rows stay small)
         {"type": "tool_result", "tool_call_id": "…", "content": "…", "is_error": true},
         {"type": "reasoning", "text": "…", "signature": "…", "redacted": true}]}
 
-Decoding is exact for anything encoding produced; it trusts its input (our own rows) and
+Per-request hints (`cache`, the fields that take no part in equality) are not stored: a
+breakpoint belongs to the request that set it. Decoding is exact for anything else encoding
+produced; it trusts its input (our own rows) and
 raises `ValueError` on an unknown part type or a malformed document.
 """
 
@@ -44,6 +46,8 @@ _PART_TAGS: Final[Mapping[type[Part], str]] = {cls: tag for tag, cls in PART_TYP
 def part_to_dict(part: Part) -> dict[str, Any]:
     data: dict[str, Any] = {"type": _PART_TAGS[type(part)]}
     for f in fields(part):
+        if not f.compare:  # a per-request hint (a cache breakpoint), not the turn's content
+            continue
         value = getattr(part, f.name)
         if f.default is MISSING or value != f.default:
             data[f.name] = value

@@ -5,9 +5,11 @@
 reply as a Message object or as Anthropic's typed SSE events. The upstream direction (gateway →
 Anthropic) lives in `anthropic_messages_upstream`.
 
-Top-level fields the canonical request has no place for (`thinking`, `top_k`, `service_tier`,
-…) are named in `InboundMessages.ignored` for the log; inside blocks, `cache_control` and
-`citations` are accepted and not carried. `temperature` and `top_p` are read (older clients
+`thinking` (with `output_config.effort` for adaptive thinking) is the request's reasoning
+setting (`fased.wire.reasoning`). Top-level fields the canonical request has no place for
+(`top_k`, `service_tier`, …) are named in `InboundMessages.ignored` for the log. `cache_control` is carried on system
+blocks, text and tool_result blocks and tools (pitfall 9), accepted and not carried on other
+blocks; `citations` are accepted and not carried. `temperature` and `top_p` are read (older clients
 send them) though Anthropic's current API no longer has them.
 """
 
@@ -20,6 +22,7 @@ from typing import Any, Final
 import orjson
 
 from fased.canonical import (
+    CacheHint,
     ChatRequest,
     ImagePart,
     Message,
@@ -34,6 +37,7 @@ from fased.canonical import (
     ToolSpec,
 )
 from fased.errors import BadRequest
+from fased.wire.anthropic_cache import cache_hint
 from fased.wire.anthropic_messages_render import StreamEncoder, render_response
 from fased.wire.fields import (
     expect_list,
@@ -46,6 +50,7 @@ from fased.wire.fields import (
     path,
     required_string,
 )
+from fased.wire.reasoning import read_thinking
 
 __all__ = ["InboundMessages", "StreamEncoder", "parse_request", "render_response"]
 
@@ -64,6 +69,7 @@ _CARRIED: Final = frozenset(
         "metadata",
         "stream",
         "output_config",
+        "thinking",
     }
 )
 _USER_BLOCKS: Final = ("text", "image", "tool_result")
@@ -90,10 +96,13 @@ def parse_request(body: Any) -> InboundMessages:
         )
     choice, parallel = _parse_tool_choice(optional_object(body, "tool_choice"))
     metadata = optional_object(body, "metadata") or {}
+    reasoning, thinking_ignored = read_thinking(body)
+    system, system_cache = _parse_system(body.get("system"))
     request = ChatRequest(
         model=model,
         messages=_parse_messages(body.get("messages")),
-        system=_parse_system(body.get("system")),
+        system=system,
+        system_cache=system_cache,
         tools=_parse_tools(body.get("tools")),
         tool_choice=choice,
         temperature=optional_number(body, "temperature", low=0, high=1),
@@ -104,22 +113,31 @@ def parse_request(body: Any) -> InboundMessages:
         parallel_tool_calls=parallel,
         user=optional_string(metadata, "user_id", "metadata"),
         stream=optional_bool(body, "stream") is True,
+        reasoning=reasoning,
     )
     ignored = tuple(key for key, value in body.items() if key not in _CARRIED and value is not None)
-    return InboundMessages(request, ignored)
+    return InboundMessages(request, ignored + thinking_ignored)
 
 
 # --- system and messages -------------------------------------------------------------------
 
 
-def _parse_system(system: Any) -> tuple[str, ...]:
-    """A string, or text blocks: one system segment per block (empty ones dropped)."""
+def _parse_system(system: Any) -> tuple[tuple[str, ...], tuple[CacheHint | None, ...]]:
+    """A string, or text blocks: one system segment per block (empty ones dropped), and the
+    blocks' cache breakpoints (empty when there are none)."""
     if system is None or isinstance(system, str):
-        return (system,) if system else ()
+        return ((system,) if system else ()), ()
     if not isinstance(system, list):
         raise BadRequest("`system` must be a string or a list of text blocks.", param="system")
-    segments = (_text_block(raw, f"system[{i}]") for i, raw in enumerate(system))
-    return tuple(segment for segment in segments if segment)
+    segments: list[str] = []
+    hints: list[CacheHint | None] = []
+    for index, raw in enumerate(system):
+        param = f"system[{index}]"
+        text = _text_block(raw, param)
+        if text:
+            segments.append(text)
+            hints.append(cache_hint(raw, param))
+    return tuple(segments), (tuple(hints) if any(hints) else ())
 
 
 def _parse_messages(raw: Any) -> tuple[Message, ...]:
@@ -207,7 +225,7 @@ def _text_block(raw: Any, param: str) -> str:
 
 def _text_part(block: dict[str, Any], param: str) -> Part | None:
     text = _text_block(block, param)
-    return TextPart(text) if text else None
+    return TextPart(text, cache=cache_hint(block, param)) if text else None
 
 
 def _image_part(block: dict[str, Any], param: str) -> Part:
@@ -264,6 +282,7 @@ def _tool_result_part(block: dict[str, Any], param: str) -> Part:
         required_string(block, "tool_use_id", param),
         content or "",
         is_error=optional_bool(block, "is_error", param) is True,
+        cache=cache_hint(block, param),
     )
 
 
@@ -310,7 +329,8 @@ def _parse_tools(raw: Any) -> tuple[ToolSpec, ...]:
                 param=path(param, "input_schema"),
             )
         description = optional_string(tool, "description", param)
-        specs.append(ToolSpec(name, description, schema, optional_bool(tool, "strict", param)))
+        strict = optional_bool(tool, "strict", param)
+        specs.append(ToolSpec(name, description, schema, strict, cache_hint(tool, param)))
     return tuple(specs)
 
 
@@ -341,7 +361,7 @@ def _parse_stop(stop: Any) -> tuple[str, ...]:
 
 
 def _parse_output_config(config: dict[str, Any] | None) -> OutputFormat | None:
-    """`output_config.format` (structured outputs); `effort` has no canonical field."""
+    """`output_config.format` (structured outputs); `effort` is read with `thinking`."""
     fmt = None if config is None else optional_object(config, "format", "output_config")
     if fmt is None:
         return None

@@ -28,6 +28,7 @@ from fased.canonical import (
     ToolSpec,
 )
 from fased.errors import BadRequest
+from fased.wire.anthropic_cache import CacheBudget
 from fased.wire.anthropic_messages import IMAGE_MEDIA_TYPES
 from fased.wire.anthropic_messages_decode import (
     UpstreamStreamDecoder,
@@ -71,6 +72,7 @@ def build_upstream_request(
     System segments travel as one text block each, in order. Turns alternate as Anthropic
     requires: consecutive same-role messages merge, tool results join the user turn (first,
     as Anthropic wants them), empty turns are dropped. `tool_choice` is sent only with tools.
+    Cache breakpoints go back on their blocks, at most four (`anthropic_cache`).
     `temperature` and `top_p` are not sent: Anthropic's current Messages API (the `anthropic`
     SDK 2.x, generated from it) has no sampling parameters any more.
     """
@@ -79,12 +81,21 @@ def build_upstream_request(
         "model": upstream_model,
         "max_tokens": request.max_tokens or default_max_tokens,
     }
-    system = [{"type": "text", "text": segment} for segment in request.system if segment]
+    cache = CacheBudget()  # marked in prefix order: tools, system, messages
+    if request.tools:
+        body["tools"] = [cache.mark(_tool(spec, dropped), spec.cache) for spec in request.tools]
+    hints = request.system_cache or (None,) * len(request.system)
+    system = [
+        cache.mark({"type": "text", "text": segment}, hint)
+        for segment, hint in zip(request.system, hints, strict=False)
+        if segment
+    ]
     if system:
         body["system"] = system
-    body["messages"] = _turns(request.messages, dropped)
+    body["messages"] = _turns(request.messages, dropped, cache)
+    if cache.apply():
+        dropped.append("cache_control")
     if request.tools:
-        body["tools"] = [_tool(spec, dropped) for spec in request.tools]
         choice = _tool_choice(request.tool_choice, request.parallel_tool_calls)
         if choice is not None:
             body["tool_choice"] = choice
@@ -101,13 +112,15 @@ def build_upstream_request(
     return UpstreamRequest(body, tuple(dict.fromkeys(dropped)))
 
 
-def _turns(messages: Sequence[Message], dropped: list[str]) -> list[dict[str, Any]]:
+def _turns(
+    messages: Sequence[Message], dropped: list[str], cache: CacheBudget
+) -> list[dict[str, Any]]:
     turns: list[dict[str, Any]] = []
     for message in messages:
         if message.name is not None:
             dropped.append("message.name")
         role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message.parts, role, dropped)
+        blocks = _blocks(message.parts, role, dropped, cache)
         if not blocks:  # Anthropic rejects empty turns (pitfall 7)
             continue
         if turns and turns[-1]["role"] == role:
@@ -120,13 +133,15 @@ def _turns(messages: Sequence[Message], dropped: list[str]) -> list[dict[str, An
     return turns
 
 
-def _blocks(parts: Sequence[Part], role: str, dropped: list[str]) -> list[dict[str, Any]]:
+def _blocks(
+    parts: Sequence[Part], role: str, dropped: list[str], cache: CacheBudget
+) -> list[dict[str, Any]]:
     """An assistant turn starts with its thinking blocks (pitfall 11)."""
     reasoning = [part for part in parts if isinstance(part, ReasoningPart)]
     if reasoning and role != "assistant":
         dropped.append("reasoning")
     thinking = [_reasoning(part, dropped) for part in reasoning] if role == "assistant" else []
-    rest = [_block(part, dropped) for part in parts if not isinstance(part, ReasoningPart)]
+    rest = [_block(part, dropped, cache) for part in parts if not isinstance(part, ReasoningPart)]
     return [block for block in (*thinking, *rest) if block is not None]
 
 
@@ -138,9 +153,9 @@ def _reasoning(part: ReasoningPart, dropped: list[str]) -> dict[str, Any] | None
     return render_reasoning(part)
 
 
-def _block(part: Part, dropped: list[str]) -> dict[str, Any] | None:
+def _block(part: Part, dropped: list[str], cache: CacheBudget) -> dict[str, Any] | None:
     if isinstance(part, TextPart):
-        return {"type": "text", "text": part.text} if part.text else None
+        return cache.mark({"type": "text", "text": part.text}, part.cache) if part.text else None
     if isinstance(part, ImagePart):
         if part.detail is not None:
             dropped.append("image.detail")
@@ -161,7 +176,7 @@ def _block(part: Part, dropped: list[str]) -> dict[str, Any] | None:
             result["content"] = part.content
         if part.is_error:
             result["is_error"] = True
-        return result
+        return cache.mark(result, part.cache)
     return None
 
 

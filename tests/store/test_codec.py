@@ -97,3 +97,16 @@ def test_malformed_documents_raise_value_error(text: str) -> None:
 def test_loads_accepts_bytes() -> None:
     message = Message("user", (TextPart("hi"),))
     assert loads_message(dumps_message(message).encode()) == message
+
+
+def test_cache_hints_are_not_stored() -> None:
+    """A breakpoint belongs to the request that set it: a stored turn sent again later must
+    not bring it back (Anthropic takes four per request)."""
+    message = Message(
+        "user", (TextPart("x", cache="1h"), ToolResultPart("call_1", "42", cache="5m"))
+    )
+    stored = message_to_dict(message)
+    assert "cache" not in orjson.dumps(stored).decode()
+    restored = message_from_dict(stored)
+    assert restored == message
+    assert all(getattr(part, "cache", None) is None for part in restored.parts)

@@ -77,22 +77,46 @@ def test_system_string_and_blocks_become_segments_in_order() -> None:  # pitfall
     assert parse_request(body(system=blocks)).request.system == ("one", "two")
 
 
-def test_cache_control_is_accepted_and_not_carried() -> None:  # pitfall 9
+def test_cache_control_is_carried_as_hints() -> None:  # pitfall 9
     marked = {"type": "ephemeral", "ttl": "1h"}
     request = parse_request(
         body(
-            system=[{"type": "text", "text": "s", "cache_control": marked}],
+            system=[
+                {"type": "text", "text": "s", "cache_control": marked},
+                {"type": "text", "text": "t"},
+            ],
             messages=[
                 {
                     "role": "user",
-                    "content": [{"type": "text", "text": "x", "cache_control": marked}],
+                    "content": [
+                        {"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}
+                    ],
                 }
             ],
             tools=[{"name": "f", "input_schema": {"type": "object"}, "cache_control": marked}],
         )
     ).request
-    assert request.system == ("s",) and request.messages[0].parts == (TextPart("x"),)
-    assert b"cache_control" not in orjson.dumps(repr(request))
+    assert request.system == ("s", "t") and request.system_cache == ("1h", None)
+    part = request.messages[0].parts[0]
+    assert isinstance(part, TextPart) and part.cache == "5m"
+    assert part == TextPart("x")  # a hint, not content: a resent history still matches
+    assert request.tools[0].cache == "1h"
+    plain = parse_request(body(system=[{"type": "text", "text": "s"}])).request
+    assert plain.system_cache == ()
+
+
+@pytest.mark.parametrize(
+    ("control", "param"),
+    [
+        ({"type": "persistent"}, "system[0].cache_control.type"),
+        ({"type": "ephemeral", "ttl": "2h"}, "system[0].cache_control.ttl"),
+        ("ephemeral", "system[0].cache_control"),
+    ],
+)
+def test_bad_cache_control_is_a_400_naming_the_field(control: object, param: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse_request(body(system=[{"type": "text", "text": "s", "cache_control": control}]))
+    assert caught.value.param == param
 
 
 @pytest.mark.parametrize(

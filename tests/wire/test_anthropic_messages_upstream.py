@@ -764,3 +764,61 @@ def sdk_client(stream: bytes) -> anthropic.Anthropic:
         http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
         max_retries=0,
     )
+
+
+# --- cache breakpoints (pitfall 9) -----------------------------------------------------------
+
+EPHEMERAL = {"type": "ephemeral"}
+
+
+def test_cache_hints_go_back_on_their_blocks() -> None:
+    request = ChatRequest(
+        model="claude-sonnet-4-6",
+        system=("persona", "client system"),
+        system_cache=(None, "1h"),
+        tools=(ToolSpec("f", parameters={"type": "object"}, cache="5m"),),
+        messages=(
+            Message("user", (TextPart("question", cache="5m"),)),
+            Message("assistant", (ToolCallPart("toolu_1", "f", "{}"),)),
+            Message("tool", (ToolResultPart("toolu_1", "42", cache="5m"),)),
+        ),
+    )
+    body = build(request)
+    assert body["tools"][0]["cache_control"] == EPHEMERAL
+    assert "cache_control" not in body["system"][0]
+    assert body["system"][1]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+    assert body["messages"][0]["content"][0]["cache_control"] == EPHEMERAL
+    assert body["messages"][2]["content"][0]["cache_control"] == EPHEMERAL
+    sdk_validates(body)
+
+
+def test_at_most_four_breakpoints_the_last_ones_kept() -> None:
+    turns = tuple(
+        Message(role, (TextPart(f"turn {i}", cache="5m"),))
+        for i, role in enumerate(["user", "assistant"] * 3)
+    )
+    request = ChatRequest(
+        model="claude-sonnet-4-6", system=("s",), system_cache=("5m",), messages=turns
+    )
+    built = build_upstream_request(request, request.model, default_max_tokens=4096)
+    marked = [
+        block["text"]
+        for turn in built.body["messages"]
+        for block in turn["content"]
+        if "cache_control" in block
+    ]
+    assert marked == ["turn 2", "turn 3", "turn 4", "turn 5"]
+    assert "cache_control" not in built.body["system"][0]
+    assert "cache_control" in built.dropped
+
+
+def test_cache_hints_are_not_sent_to_openai() -> None:
+    request = ChatRequest(
+        model="gpt-5.4",
+        system=("s",),
+        system_cache=("5m",),
+        tools=(ToolSpec("f", parameters={"type": "object"}, cache="5m"),),
+        messages=(Message("user", (TextPart("x", cache="5m"),)),),
+    )
+    body = openai_chat_upstream.build_upstream_request(request, "gpt-5.4")
+    assert b"cache_control" not in orjson.dumps(body)
