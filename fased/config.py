@@ -196,6 +196,7 @@ class TranscriptionSettings(Section):
 
 class UploadsSettings(Section):
     max_bytes: int = Field(26_214_400, ge=1)
+    max_concurrent_pdf: int = Field(2, ge=1)
     transcription: TranscriptionSettings | None = None
 
 

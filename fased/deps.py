@@ -1,9 +1,12 @@
 """Deps: everything with a lifetime that requests need, opened once in `open_deps`.
 
-The settings can be swapped by a reload (SIGHUP); what depends on them and can change without a
-restart (credentials, faces, the catalog, the resolver) is rebuilt in `apply`; the faces of
-`agents.list` are synced into the database by the face service. Everything else
-(database, provider clients, listening address) needs a restart, and `apply` says so.
+The settings can be swapped by a reload (SIGHUP, or `config.patch`); what depends on them and can
+change without a restart (credentials, faces, the catalog, the resolver, the chunk size of
+documents compiled from then on) is rebuilt in `apply`; the faces of `agents.list` are synced
+into the database by the face service. What is read only at start (`RESTART_KEYS`: the
+listening address, the database, provider clients, the rate-limit store, the compile workers
+and their extractor, the transcription client, the PDF child bound) needs a restart, and
+`apply` names the keys that changed, as the config file spells them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
+from pydantic.alias_generators import to_camel
 
 from fased.accounts.credentials import Credentials
 from fased.accounts.lockout import AuthLimiter
@@ -34,8 +38,20 @@ from fased.store.usage import UsageRecorder
 
 log = structlog.get_logger()
 
-RESTART_SECTIONS = ("storage", "providers", "rate_limits")
-RESTART_GATEWAY_KEYS = ("port", "bind")
+# Settings read only when the gateway starts, by field path, in the config file's order.
+RESTART_KEYS = (
+    "gateway.port",
+    "gateway.bind",
+    "gateway.shutdown_timeout_seconds",  # the server's drain time, set when it starts
+    "logging",  # structlog is configured once, when the process starts
+    "providers",
+    "compile.model",  # the extractor registry (swapping it mid-document would mix compilers)
+    "compile.workers",  # the worker tasks
+    "storage",
+    "rate_limits",
+    "uploads.max_concurrent_pdf",  # the PDF extractor's semaphore
+    "uploads.transcription",  # the transcription client and its HTTP session
+)
 
 
 @dataclass(slots=True)
@@ -70,21 +86,34 @@ class Deps:
         self.catalog = Catalog.build(self.settings)
         self.default_model = self.providers.default_model(self.settings)
         self.faces.configure(self.catalog, self.default_model, self.settings.agents)
+        # Fixed per document when it is prepared (a failed one resumes with its own): live.
+        self.documents.chunk_tokens = self.settings.compile.chunk_tokens
 
     def apply(self, settings: Settings) -> list[str]:
         """Hot-apply a new config; returns the changed keys that need a restart."""
         old = self.settings
-        pending = [s for s in RESTART_SECTIONS if getattr(old, s) != getattr(settings, s)]
-        pending += [
-            f"gateway.{key}"
-            for key in RESTART_GATEWAY_KEYS
-            if getattr(old.gateway, key) != getattr(settings.gateway, key)
-        ]
+        pending = restart_needed(old, settings)
         if old.gateway.auth.rate_limit != settings.gateway.auth.rate_limit:
             self.limiter = auth_limiter(settings)
         self.settings = settings
         self._derive()
         return pending
+
+
+def restart_needed(old: Settings, new: Settings) -> list[str]:
+    """The `RESTART_KEYS` whose value differs, as camelCase config keys (`compile.workers`)."""
+    return [
+        ".".join(to_camel(part) for part in path.split("."))
+        for path in RESTART_KEYS
+        if _value(old, path) != _value(new, path)
+    ]
+
+
+def _value(settings: Settings, path: str) -> object:
+    value: object = settings
+    for name in path.split("."):
+        value = getattr(value, name)
+    return value
 
 
 def faces_of(backend: FacesBackend) -> tuple[FaceService, DocumentService, CompileRunner]:

@@ -3,8 +3,10 @@ transcriber when `uploads.transcription` is set), the face service, the compiler
 workers. Closed in reverse: workers stopped (their jobs freed for the next start), then the
 transcription client.
 
-`compile.model`, `compile.workers`, `compile.chunkTokens` and `uploads.transcription` are read
-here, at start: changing them takes a restart.
+`compile.model`, `compile.workers`, `uploads.transcription` and `uploads.maxConcurrentPdf` are
+read here, at start: changing them takes a restart (`Deps.apply` reports them).
+`compile.chunkTokens` is the starting value of `DocumentService.chunk_tokens`, which a reload
+updates (see `fased.deps`).
 """
 
 from __future__ import annotations
@@ -87,7 +89,10 @@ async def open_faces(
     env: Mapping[str, str],
 ) -> AsyncIterator[FacesBackend]:
     async with AsyncExitStack() as stack:
-        parsers = build_registry(await open_transcriber(settings, env, stack))
+        parsers = build_registry(
+            await open_transcriber(settings, env, stack),
+            pdf_children=settings.uploads.max_concurrent_pdf,
+        )
         blobs = BlobStore(blob_root(settings, paths))
         faces = FaceService(
             db, blobs, catalog=catalog, default_model=default_model, agents=settings.agents

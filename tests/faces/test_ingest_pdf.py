@@ -15,7 +15,7 @@ import pytest
 
 from fased.errors import Unprocessable
 from fased.faces.ingest import ParseLimits, Upload, UploadKind, parse_upload
-from fased.faces.ingest.pdf import extract_pdf_text
+from fased.faces.ingest.pdf import PdfExtractor, extract_pdf_text
 from fased.faces.model import DocumentSource, ThreadSource
 
 FAST = ParseLimits(pdf_cpu_seconds=2, pdf_timeout_seconds=6)
@@ -253,3 +253,81 @@ async def test_the_event_loop_stays_responsive_while_a_pdf_burns_cpu() -> None:
     assert isinstance(results[0], Unprocessable)
     assert results[1] == "fine"
     assert max(gaps) < 0.5  # parsing on the loop would block it for over a second
+
+
+# --- how many children at once ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("slots", "expected"), [(1, "one after the other"), (2, "together")])
+async def test_the_children_run_within_the_extractors_slots(slots: int, expected: str) -> None:
+    events: list[str] = []
+
+    async def recorded(data: bytes, limits: ParseLimits) -> str:  # the real child, observed
+        events.append("start")
+        text = await extract_pdf_text(data, limits)
+        events.append(f"end {text}")
+        return text
+
+    pdf = PdfExtractor(slots, extract=recorded)
+    uploads = [pdf_upload(text_pdf(text_ops(word))) for word in ("one", "two")]
+    assert await asyncio.gather(*(pdf.text(u, FAST) for u in uploads)) == ["one", "two"]
+    if expected == "one after the other":
+        assert events == ["start", "end one", "start", "end two"]
+    else:
+        assert events[:2] == ["start", "start"]
+    assert (pdf.running, pdf.waiting) == (0, 0)
+    assert not child_processes()
+
+
+class Held:
+    """A stand-in for the child: each extraction runs until the test lets it end."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.gates: dict[str, asyncio.Event] = {}
+
+    async def __call__(self, data: bytes, limits: ParseLimits) -> str:
+        name = data.decode()
+        self.started.append(name)
+        await self.gates.setdefault(name, asyncio.Event()).wait()
+        return name
+
+    def end(self, name: str) -> None:
+        self.gates.setdefault(name, asyncio.Event()).set()
+
+
+async def settle() -> None:
+    """Let every task that can run take its steps (no clock involved)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def test_a_client_gone_while_waiting_takes_and_frees_no_slot() -> None:
+    held = Held()
+    pdf = PdfExtractor(1, extract=held)
+
+    def extract(name: str) -> asyncio.Task[str]:
+        return asyncio.create_task(pdf.text(pdf_upload(name.encode()), FAST))
+
+    first, second = extract("first"), extract("second")
+    await settle()
+    assert held.started == ["first"] and (pdf.running, pdf.waiting) == (1, 1)
+    second.cancel()  # its client went away while it waited
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert (pdf.running, pdf.waiting) == (1, 0)
+    third, fourth = extract("third"), extract("fourth")
+    await settle()
+    assert held.started == ["first"] and (pdf.running, pdf.waiting) == (1, 2)  # still first's
+    held.end("first")
+    assert await first == "first"
+    await settle()
+    assert held.started == ["first", "third"] and (pdf.running, pdf.waiting) == (1, 1)
+    third.cancel()  # its client went away while its child ran: the slot passes on
+    with pytest.raises(asyncio.CancelledError):
+        await third
+    await settle()
+    assert held.started == ["first", "third", "fourth"] and (pdf.running, pdf.waiting) == (1, 0)
+    held.end("fourth")
+    assert await fourth == "fourth"
+    assert (pdf.running, pdf.waiting) == (0, 0)

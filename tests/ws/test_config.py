@@ -95,6 +95,16 @@ async def test_restart_keys_are_named(from_file: TestClient[Any, Any]) -> None:
     assert "restart the gateway to apply gateway.port" in done["message"]
 
 
+async def test_keys_read_at_start_are_named_and_live_ones_applied(
+    from_file: TestClient[Any, Any],
+) -> None:
+    peer = await connect(from_file)
+    patch = {"compile": {"workers": 3, "chunkTokens": 900}, "uploads": {"maxConcurrentPdf": 2}}
+    done = await peer.ok("config.patch", {"patch": patch, "baseHash": await base_hash(peer)})
+    assert done["restartRequired"] == ["compile.workers"]  # chunkTokens live, the PDF bound same
+    assert "restart the gateway to apply compile.workers." in done["message"]
+
+
 async def test_invalid_patch_is_refused_with_problems(
     from_file: TestClient[Any, Any], paths: Paths
 ) -> None:

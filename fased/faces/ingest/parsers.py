@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 
 from fased.errors import Unprocessable
 from fased.faces.ingest.markdown import strip_markdown
-from fased.faces.ingest.pdf import extract_pdf_text
 from fased.faces.ingest.text import decode_text, require_text
 from fased.faces.ingest.threads import EXPECTED_JSON, build_thread, transcript_thread
 from fased.faces.ingest.upload import ParseLimits, Upload
@@ -32,10 +31,6 @@ async def plain_text(upload: Upload, limits: ParseLimits) -> str:
 async def markdown_text(upload: Upload, limits: ParseLimits) -> str:
     text = await asyncio.to_thread(decode_text, upload.data)
     return await asyncio.to_thread(strip_markdown, text)
-
-
-async def pdf_text(upload: Upload, limits: ParseLimits) -> str:
-    return await extract_pdf_text(upload.data, limits)
 
 
 def document_parser(extract: TextExtractor, *, what: str) -> Parser:

@@ -10,6 +10,12 @@ and pypdf: ~0.2 s of start-up instead of the ~0.5 s that importing the `fased` p
 sets its own rlimits first thing (`preexec_fn` is unsafe in a process with threads), gets a
 scrubbed environment (no provider keys in a process parsing hostile input), and its output is
 read with a bound.
+
+Each child may take `ParseLimits.pdf_memory_bytes` (768 MiB) of address space, so a burst of PDF
+uploads must not start one child each: `PdfExtractor`, built once with the upload parsers, lets
+at most `uploads.maxConcurrentPdf` children run at once; the others wait their turn in arrival
+order (`asyncio.Semaphore` is FIFO), and an upload whose client goes away stops waiting without
+taking or freeing a slot.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fased.errors import Unprocessable
-from fased.faces.ingest.upload import ParseLimits
+from fased.faces.ingest.upload import ParseLimits, Upload
 
 WORKER_SCRIPT = Path(__file__).with_name("pdf_worker.py")
 _READ_SIZE = 1 << 16
@@ -32,6 +39,7 @@ _WORKER_ERRORS = {
     "encrypted": "PDF could not be parsed: {detail}; upload an unencrypted copy.",
     "too_large": "PDF could not be parsed: too large ({detail}); split it into smaller files.",
 }
+MAX_CHILDREN = 2  # the default of `uploads.maxConcurrentPdf`: 1.5 GiB of address space at most
 
 
 async def extract_pdf_text(data: bytes, limits: ParseLimits) -> str:
@@ -64,6 +72,44 @@ async def extract_pdf_text(data: bytes, limits: ParseLimits) -> str:
                 process.kill()
             await process.wait()
     return _result(output, returncode, limits)
+
+
+PdfTextFunction = Callable[[bytes, ParseLimits], Awaitable[str]]
+
+
+class PdfExtractor:
+    """`extract_pdf_text` with at most `max_children` children at once; the rest wait (FIFO).
+
+    `running` and `waiting` count the extractions holding a slot and those queued for one.
+    `extract` is the function run in a slot (`extract_pdf_text`; a test may wrap it).
+    """
+
+    __slots__ = ("_extract", "_slots", "max_children", "running", "waiting")
+
+    def __init__(
+        self, max_children: int = MAX_CHILDREN, *, extract: PdfTextFunction = extract_pdf_text
+    ) -> None:
+        if max_children < 1:
+            raise ValueError("max_children must be at least 1")
+        self.max_children = max_children
+        self.running = 0
+        self.waiting = 0
+        self._slots = asyncio.Semaphore(max_children)
+        self._extract = extract
+
+    async def text(self, upload: Upload, limits: ParseLimits) -> str:
+        """The PDF's text, once a slot is free (a text extractor for the parser registry)."""
+        self.waiting += 1
+        try:
+            await self._slots.acquire()  # cancelled while waiting: nothing taken, nothing freed
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        try:
+            return await self._extract(upload.data, limits)
+        finally:
+            self.running -= 1
+            self._slots.release()
 
 
 def _output_limit(limits: ParseLimits) -> int:

@@ -1,10 +1,10 @@
 """The upload parser registry: which parser reads which (kind, format), and `parse_upload`.
 
-Built once (in `open_deps`) with `build_registry(transcriber)`; an extension registers a parser
-through the same `register` call the built-ins use. `parse(upload)` recognises the file's format
-(`formats.detect`), finds the parser registered for the upload's kind and that format, and
-returns the `Source`. A format we do not know, or one not accepted for that kind, is a 415 that
-lists what is accepted.
+Built once (in `open_deps`) with `build_registry(transcriber, pdf_children=…)`; an extension
+registers a parser through the same `register` call the built-ins use. `parse(upload)`
+recognises the file's format (`formats.detect`), finds the parser registered for the upload's
+kind and that format, and returns the `Source`. A format we do not know, or one not accepted for
+that kind, is a 415 that lists what is accepted.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from fased.faces.ingest.parsers import (
     document_parser,
     export_parser,
     markdown_text,
-    pdf_text,
     plain_text,
     transcript_parser,
 )
+from fased.faces.ingest.pdf import MAX_CHILDREN, PdfExtractor
 from fased.faces.ingest.threads import parse_json_turns, parse_jsonl_turns
 from fased.faces.ingest.upload import UPLOAD_KINDS, ParseLimits, Upload, UploadKind
 from fased.faces.model import Source
@@ -82,19 +82,24 @@ FFMPEG_ON_PATH = _Lookup.ON_PATH
 
 
 def build_registry(
-    transcriber: Transcriber | None = None, *, ffmpeg: str | _Lookup | None = FFMPEG_ON_PATH
+    transcriber: Transcriber | None = None,
+    *,
+    ffmpeg: str | _Lookup | None = FFMPEG_ON_PATH,
+    pdf_children: int = MAX_CHILDREN,
 ) -> ParserRegistry:
     """The built-in parsers; `transcriber` None leaves audio/video as a 422 naming the config.
 
     `ffmpeg` is the ffmpeg executable for video (default: found on PATH now; None: none).
+    `pdf_children`: the most PDF child processes this registry runs at once (`PdfExtractor`).
     """
     ffmpeg_path = shutil.which("ffmpeg") if ffmpeg is FFMPEG_ON_PATH else ffmpeg
     assert not isinstance(ffmpeg_path, _Lookup)
     media = MediaText(transcriber, ffmpeg=ffmpeg_path)
+    pdf = PdfExtractor(pdf_children)
     text_formats: tuple[tuple[str, TextExtractor, str], ...] = (
         ("text", plain_text, "file"),
         ("markdown", markdown_text, "file"),
-        ("pdf", pdf_text, "PDF"),
+        ("pdf", pdf.text, "PDF"),
         ("audio", media.audio, "transcribed audio"),
         ("video", media.video, "transcribed video"),
     )
@@ -113,6 +118,7 @@ async def parse_upload(
     """`upload` parsed into a `Source` (see the module docstring); built-in parsers by default.
 
     Raises `UnsupportedMediaType` (415) and `Unprocessable` (422), or, for audio/video, the
-    transcription provider's `UpstreamError` (502) / `UpstreamTimeout` (504).
+    transcription provider's `UpstreamError` (502) / `UpstreamTimeout` (504). Without
+    `registry`, one is built for this call alone, so its PDF bound is shared with no other call.
     """
     return await (registry or build_registry()).parse(upload, limits=limits)
