@@ -7,10 +7,11 @@ Anthropic) lives in `anthropic_messages_upstream`.
 
 `thinking` (with `output_config.effort` for adaptive thinking) is the request's reasoning
 setting (`fased.wire.reasoning`). Top-level fields the canonical request has no place for
-(`top_k`, `service_tier`, …) are named in `InboundMessages.ignored` for the log. `cache_control` is carried on system
-blocks, text and tool_result blocks and tools (pitfall 9), accepted and not carried on other
-blocks; `citations` are accepted and not carried. `temperature` and `top_p` are read (older clients
-send them) though Anthropic's current API no longer has them.
+(`top_k`, `service_tier`, …) are named in `InboundMessages.ignored` for the log.
+`cache_control` is carried on system blocks, text and tool_result blocks and tools (pitfall 9),
+accepted and not carried on other blocks; `citations` are accepted and not carried.
+`temperature` and `top_p` are read (older clients send them) though Anthropic's current API no
+longer has them.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ _TOOL_CHOICES: Final[dict[str, ToolChoice]] = {"auto": "auto", "any": "required"
 @dataclass(frozen=True, slots=True)
 class InboundMessages:
     request: ChatRequest
-    ignored: tuple[str, ...] = ()  # top-level fields we do not carry, for the log
+    ignored: tuple[str, ...] = ()  # fields we do not carry, for the log
 
 
 def parse_request(body: Any) -> InboundMessages:

@@ -20,6 +20,7 @@ from fased.canonical import (
     NamedTool,
     OutputFormat,
     Part,
+    Reasoning,
     ReasoningPart,
     TextPart,
     ToolCallPart,
@@ -37,6 +38,7 @@ from fased.wire.anthropic_messages_decode import (
     parse_usage,
 )
 from fased.wire.anthropic_messages_render import render_reasoning, tool_input
+from fased.wire.reasoning import budget_of, fit_budget
 
 __all__ = [
     "UpstreamRequest",
@@ -55,7 +57,8 @@ _IMAGE_HINT = "send images as https URLs or base64 data URLs of " + ", ".join(IM
 class UpstreamRequest(NamedTuple):
     """The body to send, and what the request held that the body does not carry as given
     (`temperature`, `top_p`, `output_format`, `tools.strict`, `message.name`, `image.detail`,
-    `reasoning`, `tool_call.arguments`): for the caller's log, never an error."""
+    `reasoning`, `tool_call.arguments`, a thinking budget or `max_tokens` adjusted): for the
+    caller's log, never an error."""
 
     body: dict[str, Any]
     dropped: tuple[str, ...]
@@ -74,7 +77,8 @@ def build_upstream_request(
     as Anthropic wants them), empty turns are dropped. `tool_choice` is sent only with tools.
     Cache breakpoints go back on their blocks, at most four (`anthropic_cache`).
     `temperature` and `top_p` are not sent: Anthropic's current Messages API (the `anthropic`
-    SDK 2.x, generated from it) has no sampling parameters any more.
+    SDK 2.x, generated from it) has no sampling parameters any more, so none can clash with
+    thinking, which goes as a budget (`_thinking`).
     """
     dropped: list[str] = []
     body: dict[str, Any] = {
@@ -108,6 +112,8 @@ def build_upstream_request(
     output = _output_config(request.output_format, dropped)
     if output is not None:
         body["output_config"] = output
+    if request.reasoning is not None:
+        _thinking(request.reasoning, body, dropped)
     body["stream"] = request.stream
     return UpstreamRequest(body, tuple(dict.fromkeys(dropped)))
 
@@ -237,3 +243,45 @@ def _output_config(fmt: OutputFormat | None, dropped: list[str]) -> dict[str, An
         dropped.append("output_format")
         return None
     return {"format": {"type": "json_schema", "schema": fmt.schema}}
+
+
+# --- thinking ------------------------------------------------------------------------------
+
+_THINKING_FIRST: Final = ("thinking", "redacted_thinking")
+
+
+def _thinking(reasoning: Reasoning, body: dict[str, Any], dropped: list[str]) -> None:
+    """`thinking: {"type": "enabled", "budget_tokens": …}`, only where Anthropic accepts it.
+
+    The budget (the client's, or its effort's from `fased.wire.reasoning`) must be below
+    `max_tokens`: `fit_budget` lowers the one or raises the other, and says which in `dropped`.
+    Thinking is left out, and named in `dropped`, where Anthropic would reject the request.
+    """
+    conflict = _thinking_conflict(body)
+    if conflict is not None:
+        dropped.append(f"reasoning ({conflict})")
+        return
+    wanted, max_tokens = budget_of(reasoning), body["max_tokens"]
+    budget, body["max_tokens"] = fit_budget(wanted, max_tokens)
+    if budget != wanted:
+        dropped.append(f"thinking.budget_tokens {wanted} (lowered to {budget})")
+    if body["max_tokens"] != max_tokens:
+        dropped.append(f"max_tokens {max_tokens} (raised to {body['max_tokens']})")
+    body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+
+
+def _thinking_conflict(body: dict[str, Any]) -> str | None:
+    """Why Anthropic would refuse thinking on this body, or None: a forced tool choice; an
+    assistant turn last (a prefill); a tool result answering an assistant turn that does not
+    start with its thinking block (pitfall 11; a Chat Completions client never sends one)."""
+    if body.get("tool_choice", {}).get("type") in ("any", "tool"):
+        return "tool_choice forces a tool"
+    turns = body["messages"]
+    if turns and turns[-1]["role"] == "assistant":
+        return "the last turn is the assistant's"
+    answers_tools = bool(turns) and any(b["type"] == "tool_result" for b in turns[-1]["content"])
+    if answers_tools and len(turns) > 1:
+        first = turns[-2]["content"][0]["type"]
+        if first not in _THINKING_FIRST:
+            return "the assistant turn the tool results answer has no thinking block"
+    return None

@@ -40,6 +40,7 @@ from fased.wire.fields import (
     required_string,
 )
 from fased.wire.openai_chat_render import StreamEncoder, render_response
+from fased.wire.reasoning import read_chat_reasoning
 
 __all__ = ["InboundChat", "StreamEncoder", "parse_request", "render_response"]
 
@@ -81,6 +82,7 @@ def parse_request(body: Any) -> InboundChat:
         parallel_tool_calls=optional_bool(body, "parallel_tool_calls"),
         user=optional_string(body, "user"),
         stream=optional_bool(body, "stream") is True,
+        reasoning=read_chat_reasoning(body),
     )
     options = optional_object(body, "stream_options") or {}
     include_usage = optional_bool(options, "include_usage", "stream_options")

@@ -37,6 +37,7 @@ from fased.canonical import (
 )
 from fased.errors import UpstreamError
 from fased.wire.openai_chat_render import render_tool_call
+from fased.wire.reasoning import effort_of
 
 _FINISH: Final[dict[str, FinishReason]] = {
     "stop": "stop",
@@ -57,6 +58,8 @@ def build_upstream_request(request: ChatRequest, upstream_model: str) -> dict[st
     OpenAI-compatible servers render chat templates that accept a single system message at
     the start only, and OpenAI reads the joined text the same way. `tool_choice` and
     `parallel_tool_calls` are sent only with tools (OpenAI rejects them without).
+    `reasoning_effort` is sent whenever the request has a reasoning setting (an Anthropic
+    budget becomes an effort): the catalog does not say which models reason, the server does.
     """
     body: dict[str, Any] = {"model": upstream_model, "messages": _messages(request)}
     if request.tools:
@@ -72,6 +75,7 @@ def build_upstream_request(request: ChatRequest, upstream_model: str) -> dict[st
         "stop": list(request.stop) or None,
         "response_format": _response_format(request.output_format),
         "user": request.user,
+        "reasoning_effort": None if request.reasoning is None else effort_of(request.reasoning),
     }
     body.update((key, value) for key, value in optional.items() if value is not None)
     body["stream"] = request.stream

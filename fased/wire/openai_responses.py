@@ -35,6 +35,7 @@ from fased.wire.fields import (
 )
 from fased.wire.openai_responses_items import items_to_messages, read_items
 from fased.wire.openai_responses_render import StreamEncoder, render_response
+from fased.wire.reasoning import read_responses_reasoning
 
 __all__ = [
     "InboundResponses",
@@ -46,7 +47,6 @@ __all__ = [
 
 # Accepted and understood, but the canonical request cannot carry them: listed in `dropped`.
 _DROPPED: Final = (
-    "reasoning",
     "include",
     "truncation",
     "prompt_cache_key",
@@ -70,7 +70,8 @@ _TOOL_CHOICE_HINT: Final = (
 @dataclass(frozen=True, slots=True)
 class InboundResponses:
     """A parsed `/v1/responses` request. `dropped` names the accepted fields the canonical
-    request cannot express (e.g. `reasoning`, `text.verbosity`), for the caller to log."""
+    request cannot express (e.g. `reasoning.summary`, `text.verbosity`), for the caller to
+    log."""
 
     request: ChatRequest
     store: bool = True
@@ -91,6 +92,7 @@ def parse_request(body: Any) -> InboundResponses:
     previous = _previous_response_id(body)
     system, messages = _parse_input(body.get("input"), continues=previous is not None)
     text = optional_object(body, "text")
+    reasoning, reasoning_dropped = read_responses_reasoning(body)
     request = ChatRequest(
         model=model,
         messages=messages,
@@ -104,6 +106,7 @@ def parse_request(body: Any) -> InboundResponses:
         parallel_tool_calls=optional_bool(body, "parallel_tool_calls"),
         user=optional_string(body, "user"),
         stream=optional_bool(body, "stream") is True,
+        reasoning=reasoning,
     )
     return InboundResponses(
         request,
@@ -112,7 +115,7 @@ def parse_request(body: Any) -> InboundResponses:
         oauth_only=optional_bool(body, "oauth_only") is True,
         instructions=instructions,
         metadata=_parse_metadata(optional_object(body, "metadata")),
-        dropped=_dropped(body, text),
+        dropped=_dropped(body, text) + reasoning_dropped,
     )
 
 

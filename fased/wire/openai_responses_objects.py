@@ -211,7 +211,7 @@ def request_echo(request: InboundResponses | None) -> dict[str, Any]:
         "max_output_tokens": chat.max_tokens,
         "parallel_tool_calls": chat.parallel_tool_calls is not False,
         "previous_response_id": None if request is None else request.previous_response_id,
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": {"effort": _effort(chat), "summary": None},
         "store": True if request is None else request.store,
         "temperature": chat.temperature,
         "text": {"format": render_text_format(chat.output_format)},
@@ -222,6 +222,10 @@ def request_echo(request: InboundResponses | None) -> dict[str, Any]:
         "user": chat.user,
         "metadata": {} if request is None else dict(request.metadata),
     }
+
+
+def _effort(chat: ChatRequest) -> str | None:
+    return None if chat.reasoning is None else chat.reasoning.effort
 
 
 def failed_error_code(status: int) -> str:

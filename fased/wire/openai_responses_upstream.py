@@ -48,6 +48,7 @@ from fased.wire.openai_responses_objects import (
     whole_call,
     whole_item_events,
 )
+from fased.wire.reasoning import effort_of
 
 MIN_OUTPUT_TOKENS: Final = 16  # OpenAI rejects a smaller `max_output_tokens`
 _EMPTY_PARAMETERS: Final = {"type": "object", "properties": {}}
@@ -71,7 +72,8 @@ def build_upstream_request(
 
     System segments become `instructions`, joined by blank lines. Stop sequences do not exist
     in Responses: dropped and listed. `include_reasoning` asks for `encrypted_content` (turn it
-    off for a model without reasoning, which rejects it).
+    off for a model without reasoning, which rejects it); `reasoning.effort` is sent when the
+    request has a reasoning setting.
     """
     items, dropped = messages_to_items(request.messages)
     body: dict[str, Any] = {"model": upstream_model, "input": items}
@@ -86,6 +88,7 @@ def build_upstream_request(
         "top_p": request.top_p,
         "text": None if fmt is None else {"format": render_text_format(fmt)},
         "user": request.user,
+        "reasoning": _reasoning(request),
     }
     body.update((key, value) for key, value in optional.items() if value is not None)
     body["store"] = False
@@ -114,6 +117,11 @@ def _tool(spec: ToolSpec) -> dict[str, Any]:
     tool["parameters"] = spec.parameters or dict(_EMPTY_PARAMETERS)
     tool["strict"] = spec.strict is True
     return tool
+
+
+def _reasoning(request: ChatRequest) -> dict[str, Any] | None:
+    """`reasoning.effort`: the client's, or the one its Anthropic budget maps to."""
+    return None if request.reasoning is None else {"effort": effort_of(request.reasoning)}
 
 
 def _max_output_tokens(max_tokens: int | None) -> int | None:

@@ -1,6 +1,7 @@
 """The conversion matrix (issue 4): 3 inbound APIs x 3 upstream APIs x {whole, streamed} x
 {text reply, tool call} = 36 cases through the running app, each driven and parsed by the
-official SDK of the inbound API; plus a tool-call round trip and a mid-stream error per pair."""
+official SDK of the inbound API; plus a tool-call round trip and a mid-stream error per pair,
+and the reasoning setting carried across formats (pitfall 12)."""
 
 from __future__ import annotations
 
@@ -149,3 +150,53 @@ async def test_error_mid_stream_is_an_error_to_the_sdk(
     matrix.upstreams[upstream].queue(StreamErrorReply(chunks=2))
     with pytest.raises(ERRORS[inbound]):
         await matrix.clients[inbound].ask(UPSTREAM_MODELS[upstream], stream=True, tools=False)
+
+
+# --- reasoning settings across formats (pitfall 12) -------------------------------------------
+
+
+async def test_chat_reasoning_effort_reaches_anthropic_as_a_thinking_budget(matrix: Matrix) -> None:
+    fake = matrix.upstreams["messages"]
+    fake.queue(TextReply(ANSWER))
+    chat = matrix.clients["chat"]
+    assert isinstance(chat, ChatClient)
+    completion = await chat.sdk.chat.completions.create(
+        model="claude-sonnet-4-6",
+        messages=[{"role": "user", "content": QUESTION}],
+        reasoning_effort="high",
+    )
+    assert completion.choices[0].message.content == ANSWER
+    sent = fake.requests[-1].body
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 32000}
+    assert sent["max_tokens"] == 64000  # the catalog's max output: room for the answer
+
+
+async def test_messages_thinking_reaches_responses_as_an_effort(matrix: Matrix) -> None:
+    fake = matrix.upstreams["responses"]
+    fake.queue(TextReply(ANSWER))
+    messages = matrix.clients["messages"]
+    assert isinstance(messages, MessagesClient)
+    reply = await messages.sdk.messages.create(
+        model="gpt-5.4",
+        max_tokens=16000,
+        thinking={"type": "enabled", "budget_tokens": 10000},
+        messages=[{"role": "user", "content": QUESTION}],
+    )
+    assert reply.content[0].type == "text" and reply.content[0].text == ANSWER
+    assert fake.requests[-1].body["reasoning"] == {"effort": "medium"}
+
+
+async def test_an_unknown_reasoning_effort_is_a_400_naming_the_allowed_values(
+    matrix: Matrix,
+) -> None:
+    chat = matrix.clients["chat"]
+    assert isinstance(chat, ChatClient)
+    with pytest.raises(openai.BadRequestError) as caught:
+        await chat.sdk.chat.completions.create(
+            model="claude-sonnet-4-6",
+            messages=[{"role": "user", "content": QUESTION}],
+            extra_body={"reasoning_effort": "extreme"},
+        )
+    assert (caught.value.status_code, caught.value.param) == (400, "reasoning_effort")
+    assert "'low', 'medium', 'high'" in caught.value.message
+    assert not matrix.upstreams["messages"].requests
