@@ -10,6 +10,7 @@ pitfall 18.)
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
+from typing import ClassVar
 
 from fased.canonical import ChatRequest, Event
 from fased.config import ProviderSettings
@@ -20,6 +21,15 @@ from fased.providers.catalog import Api, CatalogEntry
 from fased.providers.openai_compat import OpenAIChatProvider, openai_url
 from fased.providers.openai_responses import OpenAIResponsesProvider
 from fased.providers.upstream import Upstream
+
+
+class OpenAIChat(OpenAIChatProvider):
+    """Chat Completions at OpenAI itself: the output limit is `max_completion_tokens`, which
+    OpenAI's reasoning models require (they refuse the deprecated `max_tokens`)."""
+
+    __slots__ = ()
+
+    max_tokens_field: ClassVar[str] = "max_completion_tokens"
 
 
 class OpenAIProvider:
@@ -33,7 +43,7 @@ class OpenAIProvider:
         self.name = upstream.name
         self._upstream = upstream
         self._clients: Mapping[Api, Provider] = {
-            "chat": OpenAIChatProvider(upstream),
+            "chat": OpenAIChat(upstream),
             "responses": OpenAIResponsesProvider(upstream),
         }
 

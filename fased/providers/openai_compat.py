@@ -8,7 +8,7 @@ nowhere else: never into a log line or an error message.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from yarl import URL
 
@@ -45,6 +45,8 @@ class OpenAIChatProvider(HTTPProvider):
 
     __slots__ = ()
 
+    max_tokens_field: ClassVar[str] = "max_tokens"  # what OpenAI-compatible servers read
+
     @classmethod
     def wire(cls, name: str, settings: ProviderSettings) -> Wire:
         return Wire(
@@ -55,4 +57,6 @@ class OpenAIChatProvider(HTTPProvider):
         )
 
     def body(self, request: ChatRequest, entry: CatalogEntry) -> dict[str, Any]:
-        return build_upstream_request(request, entry.upstream_id)
+        return build_upstream_request(
+            request, entry.upstream_id, max_tokens_field=self.max_tokens_field
+        )

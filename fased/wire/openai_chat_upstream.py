@@ -51,8 +51,14 @@ _FINISH: Final[dict[str, FinishReason]] = {
 # --- request -------------------------------------------------------------------------------
 
 
-def build_upstream_request(request: ChatRequest, upstream_model: str) -> dict[str, Any]:
+def build_upstream_request(
+    request: ChatRequest, upstream_model: str, *, max_tokens_field: str = "max_tokens"
+) -> dict[str, Any]:
     """A Chat Completions body; fields that are None or empty are left out.
+
+    The output limit goes in `max_tokens_field`: `max_tokens`, which every OpenAI-compatible
+    server reads, or `max_completion_tokens` for OpenAI itself, whose reasoning models refuse
+    `max_tokens` (it is deprecated there).
 
     System segments travel as ONE leading system message joined by blank lines: many
     OpenAI-compatible servers render chat templates that accept a single system message at
@@ -71,7 +77,7 @@ def build_upstream_request(request: ChatRequest, upstream_model: str) -> dict[st
     optional = {
         "temperature": request.temperature,
         "top_p": request.top_p,
-        "max_tokens": request.max_tokens,
+        max_tokens_field: request.max_tokens,
         "stop": list(request.stop) or None,
         "response_format": _response_format(request.output_format),
         "user": request.user,

@@ -20,6 +20,7 @@ from fased.canonical import (
 )
 from fased.config import ProviderSettings
 from fased.providers.catalog import CatalogEntry
+from fased.providers.openai import OpenAIProvider
 from fased.providers.openai_compat import OpenAIChatProvider
 from tests.fakes.openai_upstream import FakeOpenAIUpstream, TextReply
 from tests.providers.rigs import API_KEY, chat
@@ -92,3 +93,25 @@ async def test_a_server_without_a_key_gets_no_authorization_header(
     finally:
         await keyless.close()
     assert "Authorization" not in upstream.requests[0].headers
+
+
+async def test_openai_itself_gets_max_completion_tokens(
+    upstream_settings: ProviderSettings, upstream: FakeOpenAIUpstream
+) -> None:
+    """An OpenAI-compatible server reads `max_tokens`; OpenAI's reasoning models refuse it and
+    want `max_completion_tokens` (pitfall: the deprecated name)."""
+    compat = await OpenAIChatProvider.open("local", upstream_settings)
+    own = await OpenAIProvider.open("openai", upstream_settings)
+    upstream.queue(TextReply("a"), TextReply("b"))
+    try:
+        await collect(compat, chat(max_tokens=50))
+        async for _ in own.stream(
+            chat(max_tokens=60), CatalogEntry("gpt-4.1", "openai", "chat", "gpt-4.1")
+        ):
+            pass
+    finally:
+        await compat.close()
+        await own.close()
+    first, second = (request.body for request in upstream.requests)
+    assert first["max_tokens"] == 50 and "max_completion_tokens" not in first
+    assert second["max_completion_tokens"] == 60 and "max_tokens" not in second
