@@ -141,6 +141,7 @@ class CatalogEntrySettings(Section):
     cached_input: float | None = None
     context_window: int | None = None
     max_output: int | None = None
+    reasoning: bool | None = None  # takes a reasoning setting; None: unknown, sent anyway
 
 
 class ModelsSettings(Section):

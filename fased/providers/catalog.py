@@ -40,6 +40,9 @@ class CatalogEntry:
     cached_input: float | None = None  # None: cache reads cost the full input rate
     context_window: int | None = None
     max_output: int | None = None
+    # whether the model takes a reasoning setting (effort, thinking budget): False drops it
+    # (OpenAI refuses `reasoning_effort` for gpt-4o); None, unknown: sent, the upstream decides
+    reasoning: bool | None = None
 
     def cost(self, usage: Usage) -> float:
         """The USD cost of `usage` at this entry's prices.
@@ -69,6 +72,7 @@ def entry_from_settings(item: CatalogEntrySettings) -> CatalogEntry:
         cached_input=item.cached_input,
         context_window=item.context_window,
         max_output=item.max_output,
+        reasoning=item.reasoning,
     )
 
 

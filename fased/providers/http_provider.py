@@ -10,6 +10,7 @@ subclass instance per API over a single `Upstream`, so they share its pooled ses
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar, Self
 
@@ -58,6 +59,10 @@ class HTTPProvider:
         await self._upstream.close()
 
     def stream(self, request: ChatRequest, entry: CatalogEntry) -> AsyncGenerator[Event, None]:
+        if request.reasoning is not None and entry.reasoning is False:
+            # a model known not to reason: OpenAI refuses `reasoning_effort` for gpt-4o
+            request = replace(request, reasoning=None)
+            log_dropped(self.name, entry, ("reasoning",))
         body = partial(self.body, request, entry)
         return self._upstream.exchange(self._wire, body, streaming=request.stream)
 

@@ -65,7 +65,8 @@ def build_upstream_request(
     the start only, and OpenAI reads the joined text the same way. `tool_choice` and
     `parallel_tool_calls` are sent only with tools (OpenAI rejects them without).
     `reasoning_effort` is sent whenever the request has a reasoning setting (an Anthropic
-    budget becomes an effort): the catalog does not say which models reason, the server does.
+    budget becomes an effort); the provider has already dropped it for a model the catalog marks
+    as not reasoning.
     """
     body: dict[str, Any] = {"model": upstream_model, "messages": _messages(request)}
     if request.tools:

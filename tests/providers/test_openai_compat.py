@@ -6,6 +6,7 @@ checked for this one too, in test_http_providers.py.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,6 +16,7 @@ from fased.canonical import (
     Event,
     Finish,
     MessageStart,
+    Reasoning,
     TextDelta,
     Usage,
 )
@@ -115,3 +117,20 @@ async def test_openai_itself_gets_max_completion_tokens(
     first, second = (request.body for request in upstream.requests)
     assert first["max_tokens"] == 50 and "max_completion_tokens" not in first
     assert second["max_completion_tokens"] == 60 and "max_tokens" not in second
+
+
+@pytest.mark.parametrize(("reasoning", "sent"), [(False, None), (None, "high"), (True, "high")])
+async def test_reasoning_reaches_only_models_that_may_reason(
+    provider: OpenAIChatProvider,
+    upstream: FakeOpenAIUpstream,
+    reasoning: bool | None,
+    sent: str | None,
+) -> None:
+    """The catalog's `reasoning: false` (gpt-4o, gpt-4.1) drops the setting, which OpenAI
+    would refuse; unknown (None) sends it for the upstream to decide."""
+    upstream.queue(TextReply("ok"))
+    entry = dataclasses.replace(ENTRY, reasoning=reasoning)
+    request = chat(reasoning=Reasoning(effort="high"))
+    events = [event async for event in provider.stream(request, entry)]
+    assert isinstance(events[-1], Usage)
+    assert upstream.requests[0].body.get("reasoning_effort") == sent
