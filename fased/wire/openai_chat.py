@@ -15,6 +15,7 @@ from typing import Any, Final
 import orjson
 
 from fased.canonical import (
+    CacheHint,
     ChatRequest,
     ImagePart,
     Message,
@@ -28,6 +29,7 @@ from fased.canonical import (
     ToolSpec,
 )
 from fased.errors import BadRequest
+from fased.wire.anthropic_cache import cache_hint
 from fased.wire.fields import (
     content_parts,
     expect_list,
@@ -64,7 +66,7 @@ def parse_request(body: Any) -> InboundChat:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
     model = required_string(body, "model")
-    system, messages = _parse_messages(body.get("messages"))
+    system, system_cache, messages = _parse_messages(body.get("messages"))
     n = optional_int(body, "n", minimum=1)
     if n is not None and n > 1:
         raise BadRequest("n > 1 is not supported; send one request per choice.", param="n")
@@ -72,6 +74,7 @@ def parse_request(body: Any) -> InboundChat:
         model=model,
         messages=messages,
         system=system,
+        system_cache=system_cache,
         tools=_parse_tools(body),
         tool_choice=_parse_tool_choice(body),
         temperature=optional_number(body, "temperature", low=0, high=2),
@@ -94,19 +97,24 @@ def parse_request(body: Any) -> InboundChat:
 _Reader = Callable[[dict[str, Any], str, Sequence[Message]], Message]
 
 
-def _parse_messages(raw: Any) -> tuple[tuple[str, ...], tuple[Message, ...]]:
+def _parse_messages(
+    raw: Any,
+) -> tuple[tuple[str, ...], tuple[CacheHint | None, ...], tuple[Message, ...]]:
+    """System segments (hoisted) with their cache breakpoints (empty when none), and the turns."""
     if not isinstance(raw, list) or not raw:
         raise BadRequest("`messages` must be a non-empty list of messages.", param="messages")
     system: list[str] = []
+    hints: list[CacheHint | None] = []
     messages: list[Message] = []
     for index, item in enumerate(raw):
         param = f"messages[{index}]"
         message = expect_object(item, param)
         role = message.get("role")
         if role in ("system", "developer"):  # hoisted, in order, wherever they appear
-            text = _text_content(message.get("content"), f"{param}.content")
+            text, hint = _text_content(message.get("content"), f"{param}.content")
             if text:
                 system.append(text)
+                hints.append(hint)
             continue
         reader = _READERS.get(role) if isinstance(role, str) else None
         if reader is None:
@@ -117,7 +125,7 @@ def _parse_messages(raw: Any) -> tuple[tuple[str, ...], tuple[Message, ...]]:
         messages.append(reader(message, param, messages))
     if not any(m.role in ("user", "tool") for m in messages):
         raise BadRequest("Missing user message in `messages`.", param="messages")
-    return tuple(system), tuple(messages)
+    return tuple(system), (tuple(hints) if any(hints) else ()), tuple(messages)
 
 
 def _user_message(message: dict[str, Any], param: str, _: Sequence[Message]) -> Message:
@@ -153,8 +161,8 @@ def _tool_message(message: dict[str, Any], param: str, _: Sequence[Message]) -> 
             f"`{param}.tool_call_id` is required: set it to the id of the tool call it answers.",
             param=f"{param}.tool_call_id",
         )
-    content = _text_content(message.get("content"), f"{param}.content")
-    return Message("tool", (ToolResultPart(call_id, content),))
+    content, hint = _text_content(message.get("content"), f"{param}.content")
+    return Message("tool", (ToolResultPart(call_id, content, cache=hint),))
 
 
 def _function_message(message: dict[str, Any], param: str, previous: Sequence[Message]) -> Message:
@@ -169,7 +177,7 @@ def _function_message(message: dict[str, Any], param: str, previous: Sequence[Me
         ),
         f"call_legacy_{name}",
     )
-    content = _text_content(message.get("content"), f"{param}.content")
+    content, _ = _text_content(message.get("content"), f"{param}.content")
     return Message("tool", (ToolResultPart(call_id, content),))
 
 
@@ -191,7 +199,9 @@ def _read_part(part: dict[str, Any], param: str, kind: str) -> Part | None:
     text = part.get(kind)  # {"type": "text", "text": …} or {"type": "refusal", "refusal": …}
     if not isinstance(text, str):
         raise BadRequest(f"`{param}.{kind}` must be a string.", param=f"{param}.{kind}")
-    return TextPart(text) if text else None
+    # `cache_control` on a part: the Anthropic breakpoint that OpenAI-format clients of Claude
+    # send (an OpenRouter/LiteLLM convention); kept toward Anthropic, never sent to OpenAI
+    return TextPart(text, cache=cache_hint(part, param)) if text else None
 
 
 def _image_part(raw: Any, param: str) -> ImagePart:
@@ -204,10 +214,12 @@ def _image_part(raw: Any, param: str) -> ImagePart:
     )
 
 
-def _text_content(content: Any, param: str) -> str:
-    """System and tool content: a string, or text parts joined."""
-    parts = _content_parts(content, param, _TEXT_PARTS)
-    return "".join(part.text for part in parts if isinstance(part, TextPart))
+def _text_content(content: Any, param: str) -> tuple[str, CacheHint | None]:
+    """System and tool content: a string, or text parts joined; and the breakpoint of its last
+    part that set one (a breakpoint covers everything before it)."""
+    parts = [p for p in _content_parts(content, param, _TEXT_PARTS) if isinstance(p, TextPart)]
+    hint = next((p.cache for p in reversed(parts) if p.cache is not None), None)
+    return "".join(part.text for part in parts), hint
 
 
 def _tool_call(raw: Any, param: str) -> ToolCallPart:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import anthropic
+import openai
 import orjson
 
 from tests.conftest import TOKEN, ClientFactory
@@ -59,4 +60,34 @@ async def test_breakpoints_reach_anthropic_after_the_persona(
         messages=[{"role": "user", "content": turn}],
     )
     assert b"cache_control" not in orjson.dumps(chat.requests[-1].body)
+    await sdk.close()
+
+
+async def test_openai_sdk_breakpoints_reach_claude(
+    gateway: ClientFactory, aiohttp_server: Any
+) -> None:
+    """The OpenAI SDK talking to Claude through the gateway: `cache_control` on content parts
+    (as OpenRouter and LiteLLM take it) lands on the same blocks upstream."""
+    messages = await serve_fake_anthropic(aiohttp_server)
+    client = await gateway(
+        {
+            "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": True}}}},
+            "providers": {
+                "anthropic": {"kind": "anthropic", "baseUrl": messages.base_url, "apiKey": "k"}
+            },
+        }
+    )
+    sdk = openai.AsyncOpenAI(api_key=TOKEN, base_url=str(client.make_url("/v1")), max_retries=0)
+    marked: Any = {"type": "text", "text": "Long instructions.", "cache_control": EPHEMERAL}
+    messages.queue(TextReply("hello"))
+    await sdk.chat.completions.create(
+        model="claude-sonnet-4-6",
+        messages=[
+            {"role": "system", "content": [marked]},
+            {"role": "user", "content": [{**marked, "text": "hi"}]},
+        ],
+    )
+    sent = messages.requests[-1].body
+    assert sent["system"] == [marked]
+    assert sent["messages"][0]["content"][0]["cache_control"] == EPHEMERAL
     await sdk.close()

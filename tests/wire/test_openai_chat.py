@@ -27,6 +27,7 @@ from fased.canonical import (
     ToolCallDelta,
     ToolCallPart,
     ToolCallStart,
+    ToolResultPart,
     Usage,
 )
 from fased.errors import BadRequest, UpstreamError
@@ -501,3 +502,60 @@ def sdk_client(handler: Callable[[httpx2.Request], httpx2.Response]) -> openai.O
         http_client=httpx2.Client(transport=transport),
         max_retries=0,
     )
+
+
+def test_cache_control_on_parts_is_carried_as_hints() -> None:
+    """OpenAI-format clients of Claude mark breakpoints with `cache_control` on content parts
+    (an OpenRouter/LiteLLM convention): system, user text and tool results keep them."""
+    marked = {"type": "ephemeral"}
+    request = parse_request(
+        body(
+            messages=[
+                {"role": "system", "content": [{"type": "text", "text": "plain"}]},
+                {
+                    "role": "developer",
+                    "content": [
+                        {"type": "text", "text": "long ", "cache_control": marked},
+                        {"type": "text", "text": "rules"},
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "q", "cache_control": marked}],
+                },
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        }
+                    ],
+                },
+                {
+                    "role": "tool",
+                    "tool_call_id": "c1",
+                    "content": [{"type": "text", "text": "42", "cache_control": marked}],
+                },
+            ]
+        )
+    ).request
+    assert request.system == ("plain", "long rules")
+    assert request.system_cache == (None, "5m")
+    user, _, tool = request.messages
+    assert isinstance(user.parts[0], TextPart) and user.parts[0].cache == "5m"
+    assert isinstance(tool.parts[0], ToolResultPart) and tool.parts[0].cache == "5m"
+    assert parse_request(body()).request.system_cache == ()
+    with pytest.raises(BadRequest) as caught:
+        parse_request(
+            body(
+                messages=[
+                    {
+                        "role": "user",
+                        "content": [{"type": "text", "text": "q", "cache_control": {"ttl": "5m"}}],
+                    }
+                ]
+            )
+        )
+    assert caught.value.param == "messages[0].content[0].cache_control.type"
